@@ -1,0 +1,108 @@
+/**
+ * Every error tensorwire throws on purpose. Each message names the problem and the fix.
+ * All extend {@link TensorwireError} so callers can catch the family at once.
+ */
+
+/** Base class of all tensorwire errors. `code` is a stable machine-readable identifier. */
+export class TensorwireError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An actor process died (crash, `process.exit`, signal, `kill`). Pending and later calls fail with it. */
+export class ActorDiedError extends TensorwireError {
+  constructor(
+    readonly actorName: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    detail?: string,
+  ) {
+    const how = signal ? `signal ${signal}` : exitCode !== null ? `exit code ${exitCode}` : 'an unknown cause';
+    super(
+      'ACTOR_DIED',
+      `actor ${actorName} died (${how})${detail ? `: ${detail}` : ''}. ` +
+        'Its pending and later calls fail; spawn a new actor to continue.',
+    );
+  }
+}
+
+/** The remote method threw. `cause` carries the remote error (message and remote stack). */
+export class TaskError extends TensorwireError {
+  constructor(
+    readonly actorName: string,
+    readonly methodName: string,
+    readonly remoteName: string,
+    readonly remoteMessage: string,
+    readonly remoteStack: string | undefined,
+  ) {
+    const cause = new Error(remoteMessage);
+    cause.name = remoteName;
+    if (remoteStack) cause.stack = remoteStack;
+    super('TASK_FAILED', `${actorName}.${methodName}() threw ${remoteName}: ${remoteMessage}`, { cause });
+  }
+}
+
+/** A tensor transfer failed: peer died, timed out, or the transport reported an error. */
+export class TransferError extends TensorwireError {
+  constructor(message: string, readonly details: Readonly<Record<string, unknown>> = {}, options?: { cause?: unknown }) {
+    super('TRANSFER_FAILED', message, options);
+  }
+}
+
+/** The named transport is installed but cannot run here (library or device missing). */
+export class TransportUnavailableError extends TensorwireError {
+  constructor(readonly transport: string, detail: string, fix?: string) {
+    super('TRANSPORT_UNAVAILABLE', `tensor transport '${transport}' is not available here: ${detail}${fix ? `. Fix: ${fix}` : ''}`);
+  }
+}
+
+/** The named transport is not registered in this process. */
+export class InvalidTransportError extends TensorwireError {
+  constructor(readonly transport: string, readonly installed: readonly string[]) {
+    super(
+      'INVALID_TRANSPORT',
+      `unknown tensor transport '${transport}'. Installed: ${installed.length ? installed.join(', ') : '(none)'}` +
+        ` (plus 'object-store'). Install and import the transport package, e.g. ` +
+        `\`npm install @tensorwire/${transport}\` and \`import '@tensorwire/${transport}'\`.`,
+    );
+  }
+}
+
+/** Creating, using or destroying a collective group failed, or actors lack a common group. */
+export class CollectiveGroupError extends TensorwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('COLLECTIVE_GROUP', message, options);
+  }
+}
+
+/** `get` did not resolve within `timeoutMs`. The object is not lost; `get` it again later. */
+export class GetTimeoutError extends TensorwireError {
+  constructor(readonly timeoutMs: number, readonly pending: number) {
+    super('GET_TIMEOUT', `get timed out after ${timeoutMs} ms with ${pending} object(s) not ready; call get again or raise timeoutMs`);
+  }
+}
+
+/** Bad arguments to a tensorwire API (wrong type, unknown method, unserializable value...). */
+export class InvalidArgumentError extends TensorwireError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** The object was freed (or its owner died) and can no longer be fetched. */
+export class ObjectLostError extends TensorwireError {
+  constructor(readonly objectId: string, reason: string) {
+    super('OBJECT_LOST', `object ${objectId} is no longer available: ${reason}`);
+  }
+}
+
+/** The runtime is not initialized, or was shut down. */
+export class RuntimeStateError extends TensorwireError {
+  constructor(message: string) {
+    super('RUNTIME_STATE', message);
+  }
+}
