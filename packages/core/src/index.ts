@@ -1,4 +1,45 @@
+/**
+ * @tensorwire/core: actors, ObjectRefs, the CPU object store, GPU objects and the tensor
+ * transport SPI. See the package README for a walkthrough.
+ */
 import 'reflect-metadata';
+
 export * from './transport/spi';
 export * from './transport/registry';
 export * from './errors/errors';
+
+export { Tensor } from './tensor/tensor';
+export type { TensorOptions, RandnOptions } from './tensor/tensor';
+export * from './tensor/dtypes';
+export { registerDeviceBackend, type DeviceBackend, type DeviceBuffer } from './tensor/device';
+
+export { ObjectRef, isObjectRef } from './objects/object-ref';
+export type { ObjectStore, ObjectStoreStats } from './objects/object-store';
+export { MemoryObjectStore } from './objects/object-store';
+export type { Serializer, SerializerHooks } from './objects/serializer';
+export { OutOfBandSerializer } from './objects/serializer';
+export type { EncodedValue } from './objects/encoded-value';
+export { encodeValue, decodeValue, extractTensors, restoreTensors } from './objects/codec';
+
+export { actor, method, type ActorOptions, type MethodOptions } from './actor/decorators';
+export type { ActorHandle, RemoteMethod } from './actor/handle';
+export type { Launcher, LaunchSpec, LaunchedProcess } from './actor/launcher';
+export { ChildProcessLauncher } from './actor/launcher';
+
+export { TOKENS } from './runtime/tokens';
+export type { Logger, Clock } from './runtime/logger';
+export { ConsoleLogger } from './runtime/logger';
+export type { RuntimeOptions, Provider } from './runtime/options';
+export type { CallOptions, GetOptions, PutOptions, WaitOptions } from './runtime/context';
+export { isActorProcess } from './runtime/context';
+export type { SpawnOptions } from './runtime/runtime';
+export type { ActorStats, TensorMeta } from './rpc/protocol';
+
+export { init, shutdown, isInitialized } from './api/lifecycle';
+export { get, put, wait, free } from './api/objects';
+export { spawn, kill, actorStats, objectStoreStats } from './api/actors';
+export {
+  createCollectiveGroup, destroyCollectiveGroup, destroyAllCollectiveGroups, getCollectiveGroups,
+  allreduce, broadcast, barrier, waitTensorFreed,
+  type CollectiveGroupHandle, type CreateCollectiveGroupOptions,
+} from './api/collective';

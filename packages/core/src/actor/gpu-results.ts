@@ -1,0 +1,61 @@
+/**
+ * The producer side of GPU objects inside an actor process: keeps a result's tensors in the
+ * tensor store, registers them with one-sided transports, and describes them for the driver.
+ */
+import { encodeHooks } from '../objects/value-hooks';
+import type { Serializer } from '../objects/serializer';
+import type { TensorMeta, ResultMessage } from '../rpc/protocol';
+import type { Tensor } from '../tensor/tensor';
+import { TensorStore } from '../gpu/tensor-store';
+import { getTransport } from '../transport/registry';
+import type { EndpointCache } from '../transport/endpoints';
+import type { Logger } from '../runtime/logger';
+
+export type GpuResult = NonNullable<ResultMessage['gpu']>;
+
+export function tensorMetas(tensors: readonly Tensor[]): TensorMeta[] {
+  return tensors.map((t) => ({ dtype: t.dtype, shape: [...t.shape], device: t.device, nbytes: t.nbytes }));
+}
+
+export class GpuResults {
+  readonly tensors: TensorStore;
+
+  constructor(
+    private readonly serializer: Serializer,
+    private readonly endpoints: EndpointCache,
+    private readonly logger: Logger,
+  ) {
+    this.tensors = new TensorStore((objectId, transport, descriptor) => {
+      if (descriptor === undefined) return;
+      this.endpoints
+        .get(transport)
+        .then((ep) => ep.release?.(descriptor))
+        .catch((err: Error) => this.logger.warn(`releasing the registration of ${objectId} failed: ${err.message}`));
+    });
+  }
+
+  /** Keep `tensors` under `objectId`; register them first for one-sided transports. */
+  async store(objectId: string, skeleton: unknown, tensors: Tensor[], transport: string): Promise<GpuResult> {
+    const { plugin } = getTransport(transport);
+    let descriptor: unknown;
+    if (plugin.supports.oneSided) {
+      const ep = await this.endpoints.get(transport);
+      if (!ep.register) throw new Error(`transport ${transport} is one-sided but its endpoint has no register()`);
+      descriptor = await ep.register(tensors);
+    } else {
+      for (const t of tensors) {
+        const kind = t.device.split(':')[0] as 'cpu' | 'cuda';
+        if (!plugin.supports.devices.includes(kind)) {
+          throw new Error(`transport ${transport} does not move ${t.device} tensors (it supports ${plugin.supports.devices.join(', ')})`);
+        }
+      }
+    }
+    this.tensors.add(objectId, tensors, transport, descriptor);
+    return {
+      skeleton: this.serializer.encode(skeleton, encodeHooks()),
+      metas: tensorMetas(tensors),
+      transport,
+      descriptor,
+    };
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Everything an actor process does: loads transports and the actor class, constructs the
+ * actor, runs calls in submission order (up to maxConcurrency at once), and serves the system
+ * lane (tensor sends, fetches, frees, group membership) which a running call never blocks.
+ */
+import { RuntimeStateError, TransferError } from '../errors/errors';
+import { toWireError } from '../errors/wire-error';
+import { extractTensors } from '../objects/codec';
+import type { Serializer } from '../objects/serializer';
+import { decodeHooks, encodeHooks } from '../objects/value-hooks';
+import type { Connection } from '../rpc/connection';
+import type { ActorSpec, ActorStats, CallMessage, ResolvedRef, ResultMessage } from '../rpc/protocol';
+import { setContext } from '../runtime/context';
+import type { Logger } from '../runtime/logger';
+import { materialize, type Materialized, type MaterializeDeps } from '../gpu/materialize';
+import { EndpointCache } from '../transport/endpoints';
+import { OBJECT_STORE } from '../transport/registry';
+import type { CollectiveGroup } from '../transport/spi';
+import { actorMeta } from './decorators';
+import { GpuResults } from './gpu-results';
+import { loadActorClass } from './load-class';
+import { WorkerContext } from './worker-context';
+import { setWorkerServices } from './worker-services';
+
+interface QueuedCall {
+  msg: CallMessage;
+  /** transfers started on arrival (system lane), awaited when the call runs */
+  inputs: Promise<Map<string, Materialized>>;
+}
+
+export class WorkerRuntime {
+  private instance: any;
+  private spec!: ActorSpec;
+  private endpoints!: EndpointCache;
+  private gpu!: GpuResults;
+  private readonly groups = new Map<string, { backend: string; group: CollectiveGroup }>();
+  private readonly queue: QueuedCall[] = [];
+  private running = 0;
+  private receivedCopies = 0;
+  private deps!: MaterializeDeps;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly serializer: Serializer,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(actorId: string, token: string): Promise<void> {
+    this.spec = await this.conn.request<ActorSpec>('hello', { actorId, token, pid: process.pid });
+    const spec = this.spec;
+    this.endpoints = new EndpointCache(spec.name, this.logger, spec.transportOptions);
+    this.gpu = new GpuResults(this.serializer, this.endpoints, this.logger);
+    this.deps = {
+      serializer: this.serializer,
+      selfName: spec.name,
+      localTensors: (id) => this.gpu.tensors.tensors(id),
+      group: (name) => this.groups.get(name)?.group,
+      endpoint: (t) => this.endpoints.get(t),
+    };
+    setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs) => this.materializeValues(rs)));
+    setWorkerServices({ tensorStore: this.gpu.tensors, group: (name) => this.groups.get(name)?.group, groupNames: () => [...this.groups.keys()] });
+    this.installHandlers();
+    try {
+      for (const t of spec.transports) require(t.module);
+      const cls = await loadActorClass(spec.module, spec.className);
+      const inputs = await this.materializeMap(spec.resolved);
+      const args = this.decodeArgs(spec.args, inputs) as unknown[];
+      this.instance = new (cls as new (...a: unknown[]) => unknown)(...args);
+      if (this.instance && typeof this.instance.then === 'function') this.instance = await this.instance;
+      this.conn.notify('started', {});
+    } catch (err) {
+      this.conn.notify('started', { error: toWireError(err) });
+    }
+  }
+
+  private installHandlers(): void {
+    const c = this.conn;
+    c.handle('call', (msg: CallMessage) => this.enqueue(msg));
+    c.handle('gpu.send', (b: { objectId: string; group: string; dstRank: number; tag: number }) => this.send(b));
+    c.handle('gpu.fetch', (b: { objectId: string }) => {
+      const tensors = this.gpu.tensors.tensors(b.objectId);
+      if (!tensors) throw new RuntimeStateError(`object ${b.objectId} is not held by actor ${this.spec.name} (freed)`);
+      return this.serializer.encode(tensors);
+    });
+    c.handle('gpu.free', (b: { ids: string[] }) => b.ids.forEach((id) => this.gpu.tensors.free(id)));
+    c.handle('group.create', (b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }) => this.createGroup(b));
+    c.handle('group.destroy', (b: { name: string; reason: string }) => this.destroyGroup(b.name, b.reason));
+    c.handle('stats', (): ActorStats => ({
+      pid: process.pid,
+      ...this.gpu.tensors.stats(),
+      receivedCopies: this.receivedCopies,
+      groups: [...this.groups.keys()],
+    }));
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  private enqueue(msg: CallMessage): void {
+    // Start receiving/reading inputs now, on arrival: a busy actor still posts its receives.
+    const inputs = this.materializeMap(msg.resolved);
+    inputs.catch(() => {}); // surfaced when the call runs
+    this.queue.push({ msg, inputs });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.spec.maxConcurrency && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.running++;
+      this.run(next).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run({ msg, inputs }: QueuedCall): Promise<void> {
+    const reply = (r: Omit<ResultMessage, 'taskId'>): void => this.conn.notify('result', { taskId: msg.taskId, ...r });
+    let materialized: Map<string, Materialized>;
+    try {
+      materialized = await inputs;
+    } catch (err) {
+      reply({ error: toWireError(err), system: true, readsDone: this.readIds(msg.resolved) });
+      return;
+    }
+    let received = 0;
+    for (const m of materialized.values()) received += m.received.length;
+    this.receivedCopies += received;
+    const readsDone = [...materialized].filter(([, m]) => m.read).map(([id]) => id);
+    try {
+      let result: unknown;
+      try {
+        const fn = this.instance[msg.method];
+        if (typeof fn !== 'function') {
+          throw new TypeError(`actor class ${this.spec.className} has no method '${msg.method}'`);
+        }
+        const args = this.decodeArgs(msg.args, materialized) as unknown[];
+        result = await fn.apply(this.instance, args);
+      } catch (err) {
+        reply({ error: toWireError(err), readsDone });
+        return;
+      }
+      try {
+        reply({ ...(await this.packResult(msg, result)), readsDone });
+      } catch (err) {
+        reply({ error: toWireError(err), system: true, readsDone });
+      }
+    } finally {
+      this.receivedCopies -= received;
+    }
+  }
+
+  private readIds(resolved: Record<string, ResolvedRef>): string[] {
+    return Object.entries(resolved).filter(([, r]) => r.k === 'gpu-read').map(([id]) => id);
+  }
+
+  private async packResult(msg: CallMessage, result: unknown): Promise<Omit<ResultMessage, 'taskId'>> {
+    const transport = msg.tensorTransport ?? actorMeta(this.instance.constructor)?.methods.get(msg.method)?.tensorTransport;
+    if (transport && transport !== OBJECT_STORE) {
+      const { skeleton, tensors } = extractTensors(result);
+      if (tensors.length > 0) {
+        return { gpu: await this.gpu.store(msg.taskId, skeleton, tensors, transport) };
+      }
+    }
+    return { value: this.serializer.encode(result, encodeHooks()) };
+  }
+
+  private decodeArgs(args: CallMessage['args'], inputs: Map<string, Materialized>): unknown {
+    return this.serializer.decode(args, decodeHooks((id) => {
+      const m = inputs.get(id);
+      if (!m) throw new RuntimeStateError(`argument ref ${id} was not resolved by the driver`);
+      return m.value;
+    }));
+  }
+
+  private async materializeMap(resolved: Record<string, ResolvedRef>): Promise<Map<string, Materialized>> {
+    const entries = Object.entries(resolved);
+    const done = await Promise.all(entries.map(([, r]) => materialize(r, this.deps)));
+    return new Map(entries.map(([id], i) => [id, done[i]!]));
+  }
+
+  private async materializeValues(rs: ResolvedRef[]): Promise<unknown[]> {
+    const ms = await Promise.all(rs.map((r) => materialize(r, this.deps)));
+    const reads = rs.flatMap((r) => (r.k === 'gpu-read' ? [r.gpu.objectId] : []));
+    if (reads.length) this.conn.notify('reads.done', { ids: reads });
+    return ms.map((m) => m.value);
+  }
+
+  // ---- system lane ---------------------------------------------------------------------
+
+  private async send(b: { objectId: string; group: string; dstRank: number; tag: number }): Promise<void> {
+    const g = this.groups.get(b.group);
+    if (!g) throw new TransferError(`actor ${this.spec.name} is not in collective group '${b.group}'`, { objectId: b.objectId });
+    const tensors = this.gpu.tensors.beginSend(b.objectId);
+    if (!tensors) throw new TransferError(`object ${b.objectId} is not held by actor ${this.spec.name} (freed)`, { objectId: b.objectId });
+    try {
+      await g.group.send(tensors, b.dstRank, b.tag);
+    } finally {
+      this.gpu.tensors.endSend(b.objectId);
+    }
+  }
+
+  private async createGroup(b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }): Promise<void> {
+    if (this.groups.has(b.name)) throw new RuntimeStateError(`actor ${this.spec.name} is already in group '${b.name}'`);
+    const ep = await this.endpoints.get(b.backend);
+    if (!ep.createGroup) throw new RuntimeStateError(`transport ${b.backend} has no collective groups`);
+    const kv = (op: string) => (body: unknown) => this.conn.request(op, { group: b.name, ...(body as object) });
+    const set = kv('kv.set');
+    const get = kv('kv.get');
+    const wait = kv('kv.wait');
+    const group = await ep.createGroup({
+      name: b.name,
+      rank: b.rank,
+      worldSize: b.worldSize,
+      timeoutMs: b.timeoutMs,
+      rendezvous: {
+        set: async (key, value) => void (await set({ key, value })),
+        get: async (key, timeoutMs) => (await get({ key, timeoutMs })) as Uint8Array,
+        wait: async (keys, timeoutMs) => void (await wait({ keys, timeoutMs })),
+      },
+    });
+    this.groups.set(b.name, { backend: b.backend, group });
+  }
+
+  private async destroyGroup(name: string, reason: string): Promise<void> {
+    const g = this.groups.get(name);
+    if (!g) return;
+    this.groups.delete(name);
+    try {
+      g.group.abort(reason);
+    } finally {
+      await g.group.destroy().catch((err: Error) => this.logger.warn(`destroying group ${name}: ${err.message}`));
+    }
+  }
+
+  /** Orderly exit: drop everything, close endpoints. */
+  async stop(): Promise<void> {
+    for (const name of [...this.groups.keys()]) await this.destroyGroup(name, 'actor shutting down');
+    this.gpu?.tensors.freeAll();
+    await this.endpoints?.closeAll();
+  }
+}

@@ -1,0 +1,72 @@
+/** `init` and `shutdown`: build the driver runtime from a DI container, and tear it down. */
+import { container as rootContainer } from 'tsyringe';
+import { ChildProcessLauncher } from '../actor/launcher';
+import { RuntimeStateError } from '../errors/errors';
+import { MemoryObjectStore } from '../objects/object-store';
+import { OutOfBandSerializer } from '../objects/serializer';
+import { currentContext, isActorProcess, setContext } from '../runtime/context';
+import { ConsoleLogger, systemClock } from '../runtime/logger';
+import { resolveOptions, type RuntimeOptions } from '../runtime/options';
+import { Runtime } from '../runtime/runtime';
+import { TOKENS } from '../runtime/tokens';
+
+let runtime: Runtime | null = null;
+
+/**
+ * Start the tensorwire runtime in this process (the driver). Transport packages imported
+ * before (e.g. `import '@tensorwire/gloo'`) or named in `options.transports` are loaded here
+ * and in every actor process.
+ *
+ * @example
+ * ```ts
+ * import '@tensorwire/gloo';
+ * await init();
+ * ```
+ */
+export async function init(options: RuntimeOptions = {}): Promise<Runtime> {
+  if (isActorProcess()) {
+    // An actor process imported the driver's main module to load an actor class defined in it:
+    // the driver code after init() must not run here.
+    return new Promise<Runtime>(() => {});
+  }
+  if (runtime) throw new RuntimeStateError('tensorwire is already initialized in this process; call shutdown() before init() again');
+  const resolved = resolveOptions(options);
+  for (const m of resolved.transports) require(require.resolve(m, { paths: [process.cwd(), __dirname] }));
+  const c = rootContainer.createChildContainer();
+  c.register(TOKENS.ObjectStore, { useClass: MemoryObjectStore });
+  c.register(TOKENS.Launcher, { useClass: ChildProcessLauncher });
+  c.register(TOKENS.Serializer, { useClass: OutOfBandSerializer });
+  c.register(TOKENS.Logger, { useValue: new ConsoleLogger() });
+  c.register(TOKENS.Clock, { useValue: systemClock });
+  c.register(TOKENS.Options, { useValue: resolved });
+  for (const p of options.providers ?? []) c.register(p.token, p as never);
+  const rt = c.resolve(Runtime);
+  await rt.start();
+  runtime = rt;
+  setContext(rt);
+  return rt;
+}
+
+/** Stop every actor process and release everything; afterwards Node can exit. Safe to call twice. */
+export async function shutdown(): Promise<void> {
+  const rt = runtime;
+  runtime = null;
+  if (!rt) return;
+  if (currentContext() === rt) setContext(null);
+  await rt.shutdown();
+}
+
+/** The driver runtime of this process (throws when not initialized). */
+export function driverRuntime(what: string): Runtime {
+  if (!runtime) {
+    throw new RuntimeStateError(
+      isActorProcess() ? `${what} is only available in the driver, not inside an actor` : `${what} needs \`await init()\` first`,
+    );
+  }
+  return runtime;
+}
+
+/** Whether `init()` has run (and `shutdown()` has not). */
+export function isInitialized(): boolean {
+  return runtime !== null;
+}

@@ -1,0 +1,59 @@
+/** `get`, `put`, `wait`, `free`: the object API, the same in the driver and inside actors. */
+import { InvalidArgumentError } from '../errors/errors';
+import { ObjectRef } from '../objects/object-ref';
+import { requireContext, type GetOptions, type PutOptions, type WaitOptions } from '../runtime/context';
+
+function ids(refs: readonly unknown[], what: string): string[] {
+  return refs.map((r, i) => {
+    if (!(r instanceof ObjectRef)) throw new InvalidArgumentError(`${what}: element ${i} is not an ObjectRef (got ${typeof r})`);
+    return r.id;
+  });
+}
+
+/** Values of a tuple/array of refs. */
+export type Values<T extends readonly ObjectRef<unknown>[]> = { [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never };
+
+/**
+ * Wait for and return the value of a ref (or of every ref in a list, in order). Tensors are
+ * restored in place; GPU objects are fetched through the object store (two-sided transports)
+ * or over the transport itself (one-sided ones, unless `tensorTransport: 'object-store'`).
+ *
+ * @example
+ * ```ts
+ * const t = await get(producer.randomTensor.remote());
+ * const [a, b] = await get([r1, r2], { timeoutMs: 5000 });
+ * ```
+ */
+export async function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export async function get<T extends readonly ObjectRef<unknown>[]>(refs: readonly [...T], options?: GetOptions): Promise<Values<T>>;
+export async function get(refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[], options: GetOptions = {}): Promise<unknown> {
+  const ctx = requireContext('get');
+  if (Array.isArray(refOrRefs)) return ctx.get(ids(refOrRefs, 'get'), options);
+  const [v] = await ctx.get(ids([refOrRefs], 'get'), options);
+  return v;
+}
+
+/**
+ * Store a value and get a ref to it. Inside an actor, `{ tensorTransport: 'nixl' }` (a
+ * one-sided transport) keeps the tensors in the actor as a GPU object others read directly.
+ */
+export function put<T>(value: T, options: PutOptions = {}): ObjectRef<T> {
+  return requireContext('put').put(value, options) as ObjectRef<T>;
+}
+
+/** Wait until `numReturns` (default 1) of `refs` are ready, or the timeout passes. */
+export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }> {
+  const all = ids(refs, 'wait');
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
+    throw new InvalidArgumentError(`wait: numReturns must be an integer between 0 and ${refs.length}, got ${numReturns}`);
+  }
+  const readyIds = new Set(await requireContext('wait').wait(all, numReturns, options.timeoutMs));
+  return { ready: refs.filter((r) => readyIds.has(r.id)), pending: refs.filter((r) => !readyIds.has(r.id)) };
+}
+
+/** Free objects now (their values, and GPU objects' tensors once no transfer needs them). */
+export async function free(refs: ObjectRef<unknown> | readonly ObjectRef<unknown>[]): Promise<void> {
+  const list = Array.isArray(refs) ? refs : [refs];
+  await requireContext('free').free(ids(list as ObjectRef<unknown>[], 'free'));
+}

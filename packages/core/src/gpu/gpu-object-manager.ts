@@ -1,0 +1,152 @@
+/**
+ * The driver side of GPU objects: decides how a consumer obtains an object (object store,
+ * intra-actor hand-over, two-sided send/recv in a shared group, or one-sided read), orders
+ * the producer's sends, tracks transfers in flight, and frees producers' tensors only when
+ * no transfer needs them any more.
+ */
+import { CollectiveGroupError, ObjectLostError, TransferError } from '../errors/errors';
+import { toWireError } from '../errors/wire-error';
+import type { EncodedValue } from '../objects/encoded-value';
+import type { ObjectEntry } from '../objects/object-table';
+import type { ResolvedRef } from '../rpc/protocol';
+import type { ActorRecord } from '../runtime/actor-record';
+import type { GetOptions } from '../runtime/context';
+import type { Runtime } from '../runtime/runtime';
+import { getTransport, OBJECT_STORE } from '../transport/registry';
+
+export class GpuObjectManager {
+  private tagSeq = 0;
+
+  constructor(private readonly rt: Runtime) {}
+
+  private errorRef(e: ObjectEntry): ResolvedRef {
+    if (e.state === 'freed') return { k: 'error', error: toWireError(new ObjectLostError(e.id, 'it was freed')) };
+    return { k: 'error', error: toWireError(this.rt.errorOf(e)) };
+  }
+
+  private producerGone(e: ObjectEntry): ResolvedRef | undefined {
+    const p = this.rt.actors.get(e.gpu!.producerId);
+    if (p && p.state === 'alive') return undefined;
+    return {
+      k: 'error',
+      error: toWireError(new ObjectLostError(e.id, `its producer actor ${e.gpu!.producerName} died, and its tensors with it`)),
+    };
+  }
+
+  /** How consumer actor `rec` obtains the value of a call argument. */
+  async resolveForCall(e: ObjectEntry, rec: ActorRecord): Promise<ResolvedRef> {
+    if (e.state !== 'ready') return this.errorRef(e);
+    const gpu = e.gpu;
+    if (!gpu) {
+      const value = this.rt.store.get(e.id);
+      return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
+    }
+    const consumerId = rec.info.actorId;
+    if (gpu.producerId === consumerId) {
+      if (e.sentTo.size > 0 && !e.warnedMutable) {
+        e.warnedMutable = true;
+        this.rt.logger.warn(
+          `object ${e.id} goes back to its producer ${gpu.producerName}, which uses the very same (mutable) tensors; ` +
+            `it was also sent to ${[...e.sentTo].map((id) => this.rt.actors.get(id)?.info.name ?? id).join(', ')}, ` +
+            'whose copies will not see changes made now (and changes made before the send were in them)',
+        );
+      }
+      return { k: 'gpu-local', gpu };
+    }
+    const gone = this.producerGone(e);
+    if (gone) return gone;
+    const { plugin } = getTransport(gpu.transport);
+    e.sentTo.add(consumerId);
+    if (plugin.supports.oneSided) {
+      e.pendingReads++;
+      return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
+    }
+    let route;
+    try {
+      route = this.rt.collectives.route(gpu.transport, gpu.producerId, consumerId);
+    } catch (err) {
+      return { k: 'error', error: toWireError(err as CollectiveGroupError) };
+    }
+    const tag = ++this.tagSeq;
+    const producer = this.rt.actors.get(gpu.producerId)!;
+    const groupName = route.group.name;
+    producer.conn!
+      .request('gpu.send', { objectId: e.id, group: groupName, dstRank: route.dstRank, tag })
+      .catch((err: Error) => this.onSendFailed(groupName, e.id, gpu.producerName, rec.info.name, err));
+    return { k: 'gpu-recv', gpu, group: groupName, srcRank: route.srcRank, tag, timeoutMs: this.rt.options.transferTimeoutMs };
+  }
+
+  /**
+   * How `get` (in the driver, or in actor `consumerId`) obtains the value: over a one-sided
+   * transport unless told 'object-store'; otherwise a CPU copy from the producer.
+   */
+  async resolveForGet(e: ObjectEntry, options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef> {
+    if (e.state !== 'ready') return this.errorRef(e);
+    const gpu = e.gpu;
+    if (!gpu) {
+      const value = this.rt.store.get(e.id);
+      return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
+    }
+    if (gpu.producerId === consumerId) return { k: 'gpu-local', gpu };
+    const gone = this.producerGone(e);
+    if (gone) return gone;
+    const want = options.tensorTransport ?? gpu.transport;
+    const { plugin } = getTransport(gpu.transport);
+    if (want !== OBJECT_STORE && want !== gpu.transport) {
+      return {
+        k: 'error',
+        error: toWireError(new TransferError(`object ${e.id} was made with transport '${gpu.transport}'; get it with that transport or 'object-store', not '${want}'`)),
+      };
+    }
+    if (plugin.supports.oneSided && want !== OBJECT_STORE) {
+      e.pendingReads++;
+      return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
+    }
+    const producer = this.rt.actors.get(gpu.producerId)!;
+    try {
+      const tensors = await producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id });
+      return { k: 'gpu-data', gpu, tensors };
+    } catch (err) {
+      return { k: 'error', error: toWireError(err) };
+    }
+  }
+
+  /** A one-sided read of `objectId` finished (or failed). */
+  readDone(objectId: string): void {
+    const e = this.rt.objects.get(objectId);
+    if (!e || e.pendingReads === 0) return;
+    e.pendingReads--;
+    if (e.pendingReads === 0 && e.freeDeferred) {
+      e.freeDeferred = false;
+      this.dropOnProducer(e);
+      if (e.refs <= 0) this.rt.objects.delete(e.id);
+    }
+  }
+
+  /** Free the producer's tensors now, or once the reads in flight are done. */
+  free(e: ObjectEntry): void {
+    if (e.pendingReads > 0) {
+      e.freeDeferred = true;
+      return;
+    }
+    this.dropOnProducer(e);
+  }
+
+  private dropOnProducer(e: ObjectEntry): void {
+    const conn = e.gpu ? this.rt.aliveConn(e.gpu.producerId) : undefined;
+    conn?.notify('gpu.free', { ids: [e.id] });
+  }
+
+  onProducerDied(actorId: string): void {
+    for (const e of this.rt.objects.values()) {
+      if (e.gpu?.producerId === actorId) e.pendingReads = 0;
+    }
+  }
+
+  private onSendFailed(group: string, objectId: string, producer: string, consumer: string, err: Error): void {
+    if (this.rt.collectives.get(group)?.state !== 'active') return;
+    const reason = `send of object ${objectId} from ${producer} to ${consumer} failed: ${err.message}`;
+    this.rt.logger.warn(`${reason}; destroying collective group '${group}'`);
+    void this.rt.collectives.destroy(group, reason);
+  }
+}

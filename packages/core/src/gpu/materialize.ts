@@ -1,0 +1,108 @@
+/**
+ * Turns a ResolvedRef into the value a consumer sees: decodes object-store values, takes the
+ * producer's own tensors for intra-actor use, or receives / reads the tensors over the
+ * transport into freshly allocated ones. Used by actor processes (call arguments, `get`) and by
+ * the driver (`get`).
+ */
+import { TransferError } from '../errors/errors';
+import { fromWireError } from '../errors/wire-error';
+import { restoreTensors } from '../objects/codec';
+import type { Serializer } from '../objects/serializer';
+import { decodeHooks } from '../objects/value-hooks';
+import type { GpuObjectInfo, ResolvedRef, TensorMeta } from '../rpc/protocol';
+import { Tensor } from '../tensor/tensor';
+import type { CollectiveGroup, TransportEndpoint } from '../transport/spi';
+
+export interface MaterializeDeps {
+  readonly serializer: Serializer;
+  /** Name of this process (for error messages). */
+  readonly selfName: string;
+  /** The producer's own tensors (actor processes only). */
+  localTensors(objectId: string): Tensor[] | undefined;
+  group(name: string): CollectiveGroup | undefined;
+  endpoint(transport: string): Promise<TransportEndpoint>;
+}
+
+export interface Materialized {
+  value: unknown;
+  /** Tensors received for this use (dropped after the call). */
+  received: Tensor[];
+  /** one-sided read done (the driver may then free the producer's registration) */
+  read: boolean;
+}
+
+/** Allocate receive tensors, from the transport's registered pool when it has one. */
+function allocate(metas: TensorMeta[], endpoint?: TransportEndpoint): Tensor[] {
+  return metas.map((m) => {
+    if (endpoint?.allocate && m.nbytes > 0) {
+      return Tensor.fromBytes(endpoint.allocate(m.nbytes), m.dtype, m.shape);
+    }
+    return Tensor.empty(m.shape, m.dtype);
+  });
+}
+
+function describe(gpu: GpuObjectInfo, selfName: string): Record<string, unknown> {
+  return { objectId: gpu.objectId, transport: gpu.transport, producer: gpu.producerName, consumer: selfName };
+}
+
+function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): TransferError {
+  const cause = err instanceof Error ? err : new Error(String(err));
+  return new TransferError(
+    `transfer of object ${gpu.objectId} from actor ${gpu.producerName} to ${selfName} over ${gpu.transport} failed: ${cause.message}`,
+    { ...describe(gpu, selfName), code: (cause as { code?: string }).code },
+    { cause },
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (transfer deadline)`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promise<Materialized> {
+  const hooks = decodeHooks();
+  const skeletonOf = (gpu: GpuObjectInfo): unknown => deps.serializer.decode(gpu.skeleton, hooks);
+  switch (r.k) {
+    case 'value':
+      return { value: deps.serializer.decode(r.value, hooks), received: [], read: false };
+    case 'error':
+      throw fromWireError(r.error);
+    case 'gpu-local': {
+      const tensors = deps.localTensors(r.gpu.objectId);
+      if (!tensors) throw new TransferError(`object ${r.gpu.objectId} is no longer held by its producer ${r.gpu.producerName} (freed)`, describe(r.gpu, deps.selfName));
+      return { value: restoreTensors(skeletonOf(r.gpu), tensors), received: [], read: false };
+    }
+    case 'gpu-data': {
+      const tensors = deps.serializer.decode(r.tensors) as Tensor[];
+      return { value: restoreTensors(skeletonOf(r.gpu), tensors), received: tensors, read: false };
+    }
+    case 'gpu-recv': {
+      const group = deps.group(r.group);
+      if (!group) {
+        throw transferError(r.gpu, deps.selfName, new Error(`this actor is not (or no longer) in collective group '${r.group}'`));
+      }
+      const into = allocate(r.gpu.metas);
+      try {
+        await withTimeout(group.recv(into, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
+      } catch (err) {
+        throw transferError(r.gpu, deps.selfName, err);
+      }
+      return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: false };
+    }
+    case 'gpu-read': {
+      let into: Tensor[];
+      try {
+        const ep = await deps.endpoint(r.gpu.transport);
+        if (!ep.read) throw new Error(`transport ${r.gpu.transport} has no one-sided read`);
+        into = allocate(r.gpu.metas, ep);
+        await ep.read(r.gpu.descriptor, into, r.timeoutMs);
+      } catch (err) {
+        throw transferError(r.gpu, deps.selfName, err);
+      }
+      return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: true };
+    }
+  }
+}

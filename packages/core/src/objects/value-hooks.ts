@@ -1,0 +1,37 @@
+/**
+ * Serializer hooks for user values: ObjectRefs and actor handles become tagged markers on the
+ * wire. Args use `collectRefs` to learn which refs a call depends on.
+ */
+import { handleInfo, makeHandle } from '../actor/handle';
+import type { ActorInfo } from '../actor/actor-info';
+import { ObjectRef } from './object-ref';
+import type { SerializerHooks } from './serializer';
+
+export const REF_TAG = 'tw.ref';
+export const ACTOR_TAG = 'tw.actor';
+
+/** Encoding hooks; every ref id met is added to `refIds` (when given). */
+export function encodeHooks(refIds?: Set<string>): SerializerHooks {
+  return {
+    replace(v) {
+      if (v instanceof ObjectRef) {
+        refIds?.add(v.id);
+        return { tag: REF_TAG, data: v.id };
+      }
+      const info = handleInfo(v);
+      if (info) return { tag: ACTOR_TAG, data: { ...info, methods: [...info.methods] } };
+      return undefined;
+    },
+  };
+}
+
+/** Decoding hooks: refs become `resolveRef(id)` (or ObjectRefs), markers become handles. */
+export function decodeHooks(resolveRef?: (id: string) => unknown): SerializerHooks {
+  return {
+    revive(tag, data) {
+      if (tag === REF_TAG) return resolveRef ? resolveRef(data as string) : new ObjectRef(data as string);
+      if (tag === ACTOR_TAG) return makeHandle(data as ActorInfo);
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * A message connection over a stream socket: requests with replies, one-way notifications,
+ * and handlers by message type. Both the driver and actor processes use it, symmetrically.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { FrameReader, frameBuffers } from './frame';
+import type { Serializer } from '../objects/serializer';
+import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
+
+/** One message on the wire. */
+interface Envelope {
+  /** message type (requests and notifications) */
+  t?: string;
+  /** request id (requests expect a reply) */
+  i?: number;
+  /** id of the request this replies to */
+  r?: number;
+  /** error reply */
+  e?: WireError;
+  /** body */
+  b?: unknown;
+}
+
+export type Handler = (body: any, conn: Connection) => unknown;
+
+export class ConnectionClosedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+export class Connection extends EventEmitter {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly handlers = new Map<string, Handler>();
+  private readonly reader: FrameReader;
+  private closedWith: Error | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly serializer: Serializer,
+  ) {
+    super();
+    this.reader = new FrameReader((frame) => this.dispatch(frame));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.reader.push(chunk);
+      } catch (err) {
+        this.destroy(`protocol error: ${(err as Error).message}`);
+      }
+    });
+    socket.on('error', (err) => this.onClosed(err.message));
+    socket.on('close', () => this.onClosed('connection closed'));
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== null;
+  }
+
+  /** Register the handler of a message type; its return value (or Promise) is the reply. */
+  handle(type: string, handler: Handler): this {
+    this.handlers.set(type, handler);
+    return this;
+  }
+
+  /** Send a request and wait for its reply. */
+  request<T = unknown>(type: string, body?: unknown): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const i = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(i, { resolve, reject });
+      try {
+        this.write({ t: type, i, b: body });
+      } catch (err) {
+        this.waiting.delete(i);
+        reject(err);
+      }
+    });
+  }
+
+  /** Send a one-way message. Throws if the body cannot be serialized. */
+  notify(type: string, body?: unknown): void {
+    if (this.closedWith) return;
+    this.write({ t: type, b: body });
+  }
+
+  /** Close the connection; pending requests fail with `reason`. */
+  destroy(reason = 'connection closed'): void {
+    this.onClosed(reason);
+    this.socket.destroy();
+  }
+
+  private write(env: Envelope): void {
+    const encoded = this.serializer.encode(env);
+    const bufs = frameBuffers(encoded);
+    this.socket.cork();
+    for (const b of bufs) this.socket.write(b);
+    process.nextTick(() => this.socket.uncork());
+  }
+
+  private dispatch(frame: { skeleton: Buffer; attachments: readonly Uint8Array[] }): void {
+    let env: Envelope;
+    try {
+      env = this.serializer.decode(frame) as Envelope;
+    } catch (err) {
+      this.destroy(`undecodable message: ${(err as Error).message}`);
+      return;
+    }
+    if (env.r !== undefined) {
+      const w = this.waiting.get(env.r);
+      if (!w) return;
+      this.waiting.delete(env.r);
+      if (env.e) w.reject(fromWireError(env.e));
+      else w.resolve(env.b);
+      return;
+    }
+    const handler = env.t ? this.handlers.get(env.t) : undefined;
+    if (!handler) {
+      if (env.i !== undefined) this.reply(env.i, undefined, new Error(`no handler for message '${env.t}'`));
+      else this.emit('unhandled', env.t, env.b);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(env.b, this);
+    } catch (err) {
+      if (env.i !== undefined) this.reply(env.i, undefined, err);
+      else this.emit('handlerError', err, env.t);
+      return;
+    }
+    if (env.i === undefined) {
+      if (result instanceof Promise) result.catch((err) => this.emit('handlerError', err, env.t));
+      return;
+    }
+    const id = env.i;
+    Promise.resolve(result).then(
+      (v) => this.reply(id, v),
+      (err) => this.reply(id, undefined, err),
+    );
+  }
+
+  private reply(id: number, value: unknown, err?: unknown): void {
+    if (this.closedWith) return;
+    try {
+      this.write(err === undefined ? { r: id, b: value } : { r: id, e: toWireError(err) });
+    } catch (encodeErr) {
+      this.write({ r: id, e: toWireError(encodeErr) });
+    }
+  }
+
+  private onClosed(reason: string): void {
+    if (this.closedWith) return;
+    this.closedWith = new ConnectionClosedError(reason);
+    for (const w of this.waiting.values()) w.reject(this.closedWith);
+    this.waiting.clear();
+    this.emit('close', this.closedWith);
+  }
+}

@@ -1,0 +1,42 @@
+import type { InjectionToken } from 'tsyringe';
+
+/** A DI override: `{ token: TOKENS.ObjectStore, useValue: myStore }` or `useClass`. */
+export type Provider =
+  | { token: InjectionToken<unknown>; useValue: unknown }
+  | { token: InjectionToken<unknown>; useClass: new (...args: any[]) => unknown }
+  | { token: InjectionToken<unknown>; useFactory: (c: import('tsyringe').DependencyContainer) => unknown };
+
+/** Options of `init()`. */
+export interface RuntimeOptions {
+  /** Override services: ObjectStore, Launcher, Serializer, Logger, Clock (see TOKENS). */
+  providers?: Provider[];
+  /**
+   * Transport modules to load in the driver and every actor (besides those already imported),
+   * e.g. ['@tensorwire/gloo'] or absolute paths.
+   */
+  transports?: string[];
+  /** Per-transport options handed to endpoints, e.g. `{ gloo: { host: '127.0.0.1' } }`. */
+  transportOptions?: Record<string, Record<string, unknown>>;
+  /** Deadline of each tensor transfer (default 60 000 ms). */
+  transferTimeoutMs?: number;
+  /** How long an actor may take to start and construct (default 60 000 ms). */
+  actorStartTimeoutMs?: number;
+  /** Control plane: 'unix' (default) or a TCP host to bind for actors on other hosts. */
+  host?: string;
+  port?: number;
+}
+
+export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port'>> {
+  port?: number;
+}
+
+export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
+  return {
+    transports: o.transports ?? [],
+    transportOptions: o.transportOptions ?? {},
+    transferTimeoutMs: o.transferTimeoutMs ?? 60_000,
+    actorStartTimeoutMs: o.actorStartTimeoutMs ?? 60_000,
+    host: o.host ?? 'unix',
+    port: o.port,
+  };
+}

@@ -1,0 +1,565 @@
+/**
+ * The driver: owns actors, every object and ref, GPU-object metadata and collective groups.
+ * Built by tsyringe from DI tokens; the public API functions forward to it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import type { ActorInfo } from '../actor/actor-info';
+import { actorMeta, methodNames, validateTransportName } from '../actor/decorators';
+import type { Launcher } from '../actor/launcher';
+import { makeHandle, type ActorHandle } from '../actor/handle';
+import {
+  ActorDiedError, GetTimeoutError, InvalidArgumentError, ObjectLostError, RuntimeStateError, TaskError,
+} from '../errors/errors';
+import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
+import { GpuObjectManager } from '../gpu/gpu-object-manager';
+import { materialize } from '../gpu/materialize';
+import { ObjectRef } from '../objects/object-ref';
+import type { ObjectStore } from '../objects/object-store';
+import { ObjectTable, type ObjectEntry } from '../objects/object-table';
+import { detachedCopy, type Serializer } from '../objects/serializer';
+import { encodeHooks } from '../objects/value-hooks';
+import type { Connection } from '../rpc/connection';
+import { ControlServer } from '../rpc/control-server';
+import type { ActorSpec, ActorStats, ResolvedRef, ResultMessage, SubmitMessage } from '../rpc/protocol';
+import { EndpointCache } from '../transport/endpoints';
+import { listTransports } from '../transport/registry';
+import { CollectiveManager } from '../collective/collective-manager';
+import type { ActorRecord } from './actor-record';
+import type { CallOptions, CoreContext, GetOptions, PutOptions } from './context';
+import type { Logger } from './logger';
+import type { ResolvedOptions } from './options';
+import { TOKENS } from './tokens';
+
+export interface SpawnOptions {
+  /** Constructor arguments (refs allowed). */
+  args?: unknown[];
+  /** A unique, readable name (default: the actor id). */
+  name?: string;
+  /** How many calls may run at once (default 1: strictly one after another). */
+  maxConcurrency?: number;
+  /** Extra environment variables for the actor process. */
+  env?: Record<string, string>;
+  /** GPUs to give the actor (sets CUDA_VISIBLE_DEVICES when a list is given). */
+  gpus?: number | number[];
+}
+
+const WORKER_ENTRY = path.join(__dirname, '..', 'actor', 'worker-main.js');
+
+@injectable()
+export class Runtime implements CoreContext {
+  readonly kind = 'driver' as const;
+  readonly objects = new ObjectTable();
+  readonly actors = new Map<string, ActorRecord>();
+  readonly collectives: CollectiveManager;
+  readonly gpu: GpuObjectManager;
+  readonly endpoints: EndpointCache;
+  private readonly server: ControlServer;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private seq = 0;
+  private actorSeq = 0;
+  private busy = 0;
+  private keepAlive: NodeJS.Timeout | null = null;
+
+  constructor(
+    @inject(TOKENS.ObjectStore) readonly store: ObjectStore,
+    @inject(TOKENS.Launcher) private readonly launcher: Launcher,
+    @inject(TOKENS.Serializer) readonly serializer: Serializer,
+    @inject(TOKENS.Logger) readonly logger: Logger,
+    @inject(TOKENS.Options) readonly options: ResolvedOptions,
+  ) {
+    this.server = new ControlServer(serializer, (conn) => this.onConnection(conn));
+    this.endpoints = new EndpointCache('driver', logger, options.transportOptions);
+    this.collectives = new CollectiveManager(
+      { connOf: (id) => this.aliveConn(id), nameOf: (id) => this.actors.get(id)?.info.name ?? id },
+      logger,
+    );
+    this.gpu = new GpuObjectManager(this);
+  }
+
+  async start(): Promise<void> {
+    await this.server.start({ host: this.options.host, port: this.options.port });
+    this.state = 'running';
+  }
+
+  // ---- liveness: Node stays up while work is pending, and not longer -------------------
+
+  hold(): void {
+    if (this.busy++ === 0) this.keepAlive = setInterval(() => {}, 1 << 30);
+  }
+
+  release(): void {
+    if (--this.busy === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+  }
+
+  private assertRunning(what: string): void {
+    if (this.state !== 'running') throw new RuntimeStateError(`${what}: the runtime is ${this.state === 'stopped' ? 'shut down' : 'not started'}; call \`await init()\``);
+  }
+
+  aliveConn(actorId: string): Connection | undefined {
+    const a = this.actors.get(actorId);
+    return a && a.state === 'alive' ? a.conn : undefined;
+  }
+
+  // ---- actors --------------------------------------------------------------------------
+
+  async spawn<T>(cls: new (...args: any[]) => T, opts: SpawnOptions = {}): Promise<ActorHandle<T>> {
+    this.assertRunning('spawn');
+    const meta = actorMeta(cls);
+    if (!meta) {
+      throw new InvalidArgumentError(`${(cls as { name?: string })?.name ?? String(cls)} is not an actor class: decorate it with @actor() (from @tensorwire/core)`);
+    }
+    if (!meta.module || !fs.existsSync(meta.module)) {
+      throw new InvalidArgumentError(
+        `cannot tell which module file defines actor class ${meta.className} (defined in a REPL or with eval?). ` +
+          'Actor processes load the class from its module: define it in a .js/.ts module file, ' +
+          'or give the file with @actor({ module: __filename }) / @actor({ module: import.meta.url })',
+      );
+    }
+    const actorId = `actor-${++this.actorSeq}`;
+    const name = opts.name ?? actorId;
+    if ([...this.actors.values()].some((a) => a.info.name === name && a.state !== 'dead')) {
+      throw new InvalidArgumentError(`an actor named '${name}' is already running; names must be unique`);
+    }
+    const maxConcurrency = opts.maxConcurrency ?? meta.options.maxConcurrency ?? 1;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new InvalidArgumentError(`maxConcurrency must be a positive integer, got ${maxConcurrency}`);
+    }
+    const refIds = new Set<string>();
+    const args = this.serializer.encode(opts.args ?? [], encodeHooks(refIds));
+    const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...opts.env,
+      TENSORWIRE_DRIVER_ADDRESS: this.server.address,
+      TENSORWIRE_ACTOR_ID: actorId,
+      TENSORWIRE_TOKEN: this.server.token,
+    };
+    if (Array.isArray(opts.gpus)) env.CUDA_VISIBLE_DEVICES = opts.gpus.join(',');
+    this.hold();
+    try {
+      for (const id of refIds) await this.objects.whenSettled(this.objects.ensure(id));
+      const resolved: Record<string, ResolvedRef> = {};
+      for (const id of refIds) resolved[id] = await this.gpu.resolveForGet(this.objects.ensure(id), {}, actorId);
+      const spec: ActorSpec = {
+        actorId, name, className: meta.className, module: meta.module, args, resolved,
+        transports: listTransports().map((t) => ({ name: t.plugin.name, module: t.module })),
+        transportOptions: this.options.transportOptions,
+        maxConcurrency,
+        defaultTimeoutMs: this.options.transferTimeoutMs,
+      };
+      let resolveStarted!: () => void;
+      let rejectStarted!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolveStarted = res;
+        rejectStarted = rej;
+      });
+      promise.catch(() => {});
+      const proc = this.launcher.launch({ actorId, name, entry: WORKER_ENTRY, env });
+      const rec: ActorRecord = {
+        info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(),
+        started: { resolve: resolveStarted, reject: rejectStarted, promise },
+      };
+      this.actors.set(actorId, rec);
+      proc.onExit((code, signal) => this.onActorExit(rec, code, signal));
+      const timer = setTimeout(() => {
+        if (rec.state === 'starting') {
+          rejectStarted(new RuntimeStateError(`actor ${name} did not start within ${this.options.actorStartTimeoutMs} ms`));
+          proc.kill('SIGKILL');
+        }
+      }, this.options.actorStartTimeoutMs);
+      try {
+        await promise;
+      } finally {
+        clearTimeout(timer);
+      }
+      return makeHandle<T>(info);
+    } finally {
+      this.release();
+    }
+  }
+
+  private onConnection(conn: Connection): void {
+    conn.handle('hello', (b: { actorId: string; token: string }) => {
+      const rec = this.actors.get(b.actorId);
+      if (!rec || b.token !== this.server.token || rec.conn) {
+        conn.destroy('unknown actor or bad token');
+        throw new RuntimeStateError('unknown actor or bad token');
+      }
+      rec.conn = conn;
+      this.installActorHandlers(rec, conn);
+      return rec.spec;
+    });
+  }
+
+  private installActorHandlers(rec: ActorRecord, conn: Connection): void {
+    conn.on('close', () => {
+      // The process is going away: wait briefly for its exit status, then declare it dead.
+      setTimeout(() => this.onActorExit(rec, null, null, 'lost its connection to the driver'), 2000).unref();
+    });
+    conn.on('handlerError', (err: Error, type: string) => this.logger.error(`handling '${type}' from ${rec.info.name}: ${err.stack}`));
+    conn.handle('started', (b: { error?: WireError }) => {
+      if (b.error) {
+        const err = b.error.name === 'InvalidArgumentError' || b.error.name === 'TransportUnavailableError'
+          ? fromWireError(b.error)
+          : new TaskError(rec.info.name, 'constructor', b.error.name, b.error.message, b.error.stack);
+        rec.started.reject(err);
+        rec.killedByUser = true;
+        rec.proc.kill('SIGKILL');
+        return;
+      }
+      rec.state = 'alive';
+      rec.started.resolve();
+    });
+    conn.handle('result', (m: ResultMessage) => this.onResult(rec, m));
+    conn.handle('submit', (m: SubmitMessage) => this.onActorSubmit(rec, m));
+    conn.handle('put', (m: { objectId: string; value?: ResultMessage['value']; gpu?: ResultMessage['gpu']; error?: WireError }) =>
+      this.onActorPut(rec, m),
+    );
+    conn.handle('get', (b: { ids: string[]; options: GetOptions }) => this.getResolved(b.ids, b.options, rec.info.actorId));
+    conn.handle('wait', (b: { ids: string[]; numReturns: number; timeoutMs?: number }) => this.wait(b.ids, b.numReturns, b.timeoutMs));
+    conn.handle('free', (b: { ids: string[] }) => this.free(b.ids));
+    conn.handle('kill', (b: { actorId: string }) => this.kill(b.actorId));
+    conn.handle('reads.done', (b: { ids: string[] }) => b.ids.forEach((id) => this.gpu.readDone(id)));
+    conn.handle('ref.add', (b: { id: string }) => {
+      rec.borrowed.set(b.id, (rec.borrowed.get(b.id) ?? 0) + 1);
+      this.refAdded(b.id);
+    });
+    conn.handle('ref.release', (b: { id: string }) => {
+      const n = (rec.borrowed.get(b.id) ?? 0) - 1;
+      if (n > 0) rec.borrowed.set(b.id, n);
+      else rec.borrowed.delete(b.id);
+      this.refCollected(b.id);
+    });
+    const kv = this.collectives.kv;
+    conn.handle('kv.set', (b: { group: string; key: string; value: Uint8Array }) => kv.set(`${b.group}/${b.key}`, b.value));
+    conn.handle('kv.get', (b: { group: string; key: string; timeoutMs: number }) => kv.get(`${b.group}/${b.key}`, b.timeoutMs));
+    conn.handle('kv.wait', (b: { group: string; keys: string[]; timeoutMs: number }) =>
+      kv.wait(b.keys.map((k) => `${b.group}/${k}`), b.timeoutMs),
+    );
+  }
+
+  private onActorExit(rec: ActorRecord, code: number | null, signal: string | null, detail?: string): void {
+    if (rec.state === 'dead') return;
+    const wasStarting = rec.state === 'starting';
+    rec.state = 'dead';
+    const why = rec.killedByUser ? 'killed by kill()' : detail;
+    rec.death = new ActorDiedError(rec.info.name, code, signal, why);
+    if (wasStarting) rec.started.reject(rec.death);
+    for (const call of rec.inflight.values()) {
+      this.releaseRefs(call.refIds);
+      this.fail(this.objects.ensure(call.objectId), toWireError(rec.death), true);
+    }
+    rec.inflight.clear();
+    for (const [id, n] of rec.borrowed) for (let i = 0; i < n; i++) this.refCollected(id);
+    rec.borrowed.clear();
+    this.gpu.onProducerDied(rec.info.actorId);
+    void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${rec.death.message})`);
+    rec.conn?.destroy('actor died');
+  }
+
+  async kill(actorId: string): Promise<void> {
+    const rec = this.actors.get(actorId);
+    if (!rec) throw new InvalidArgumentError(`no actor with id ${actorId}`);
+    if (rec.state === 'dead') return;
+    rec.killedByUser = true;
+    const exited = new Promise<void>((resolve) => rec.proc.onExit(() => resolve()));
+    rec.proc.kill('SIGKILL');
+    this.hold();
+    try {
+      await exited;
+    } finally {
+      this.release();
+    }
+  }
+
+  async actorStats(actorId: string): Promise<ActorStats> {
+    const conn = this.aliveConn(actorId);
+    if (!conn) throw this.actors.get(actorId)?.death ?? new InvalidArgumentError(`no running actor ${actorId}`);
+    return conn.request<ActorStats>('stats');
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  submit(target: ActorInfo, method: string, args: unknown[], options: CallOptions): ObjectRef<unknown> {
+    this.assertRunning(`${target.name}.${method}.remote()`);
+    const refIds = new Set<string>();
+    const encoded = this.serializer.encode(args, encodeHooks(refIds));
+    const objectId = `o${++this.seq}`;
+    const ref = new ObjectRef(objectId);
+    this.enqueue(target, objectId, method, encoded, [...refIds], options);
+    return ref;
+  }
+
+  private onActorSubmit(from: ActorRecord, m: SubmitMessage): void {
+    if (this.state !== 'running') return;
+    this.enqueue(m.target, m.objectId, m.method, m.args, m.refIds, m.options, from);
+  }
+
+  private enqueue(
+    target: ActorInfo, objectId: string, method: string, args: ResultMessage['value'], refIds: string[], options: CallOptions, from?: ActorRecord,
+  ): void {
+    const entry = this.objects.ensure(objectId);
+    entry.producer = { actorId: target.actorId, actorName: target.name, method };
+    const rec = this.actors.get(target.actorId);
+    if (!rec) {
+      this.fail(entry, toWireError(new InvalidArgumentError(`no actor with id ${target.actorId}${from ? ` (called from ${from.info.name})` : ''}`)), true);
+      return;
+    }
+    for (const id of refIds) this.objects.ensure(id).refs++;
+    this.hold();
+    rec.chain = rec.chain.then(async () => {
+      try {
+        for (const id of refIds) await this.objects.whenSettled(this.objects.ensure(id));
+        if (rec.state !== 'alive') await rec.started.promise;
+        if (rec.state !== 'alive') throw rec.death ?? new RuntimeStateError(`actor ${rec.info.name} is not running`);
+        const resolved: Record<string, ResolvedRef> = {};
+        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec);
+        rec.inflight.set(objectId, { objectId, refIds });
+        rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport });
+      } catch (err) {
+        this.releaseRefs(refIds);
+        this.fail(entry, toWireError(err), true);
+      }
+    });
+    // Settling (result, failure or death) ends the hold taken for this call.
+    void this.objects.whenSettled(entry).then(() => this.release());
+  }
+
+  private onResult(rec: ActorRecord, m: ResultMessage): void {
+    const call = rec.inflight.get(m.taskId);
+    rec.inflight.delete(m.taskId);
+    if (call) this.releaseRefs(call.refIds);
+    for (const id of m.readsDone ?? []) this.gpu.readDone(id);
+    const entry = this.objects.get(m.taskId);
+    if (!entry || entry.state !== 'pending') {
+      if (m.gpu) rec.conn?.notify('gpu.free', { ids: [m.taskId] });
+      return;
+    }
+    if (m.error) {
+      this.fail(entry, m.error, !!m.system);
+    } else if (m.gpu) {
+      entry.gpu = {
+        objectId: m.taskId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
+        skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
+      };
+      this.objects.settle(entry, 'ready');
+    } else {
+      this.store.put(entry.id, m.value!);
+      this.objects.settle(entry, 'ready');
+    }
+    if (entry.refs <= 0) this.collect(entry);
+  }
+
+  private onActorPut(rec: ActorRecord, m: { objectId: string; value?: ResultMessage['value']; gpu?: ResultMessage['gpu']; error?: WireError }): void {
+    const entry = this.objects.ensure(m.objectId);
+    entry.producer = { actorId: rec.info.actorId, actorName: rec.info.name, method: 'put' };
+    if (m.error) this.fail(entry, m.error, true);
+    else if (m.gpu) {
+      entry.gpu = {
+        objectId: m.objectId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
+        skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
+      };
+      this.objects.settle(entry, 'ready');
+    } else {
+      this.store.put(entry.id, m.value!);
+      this.objects.settle(entry, 'ready');
+    }
+    if (entry.refs <= 0) this.collect(entry);
+  }
+
+  fail(entry: ObjectEntry, error: WireError, system: boolean): void {
+    if (entry.state !== 'pending') return;
+    entry.error = error;
+    entry.errorIsSystem = system;
+    this.objects.settle(entry, 'failed');
+  }
+
+  /** The error `get` throws for a failed entry. */
+  errorOf(entry: ObjectEntry): Error {
+    const w = entry.error!;
+    if (entry.errorIsSystem || !entry.producer) return fromWireError(w);
+    return new TaskError(entry.producer.actorName, entry.producer.method, w.name, w.message, w.stack);
+  }
+
+  // ---- objects -------------------------------------------------------------------------
+
+  put(value: unknown, options: PutOptions): ObjectRef<unknown> {
+    this.assertRunning('put');
+    if (options.tensorTransport) validateTransportName(options.tensorTransport);
+    const encoded = this.serializer.encode(value, encodeHooks());
+    const id = `o${++this.seq}`;
+    const ref = new ObjectRef(id);
+    const entry = this.objects.ensure(id);
+    this.store.put(id, encoded);
+    this.objects.settle(entry, 'ready');
+    return ref;
+  }
+
+  async get(ids: readonly string[], options: GetOptions): Promise<unknown[]> {
+    const resolved = await this.getResolved(ids, options, undefined);
+    if (!Array.isArray(resolved)) throw new GetTimeoutError(options.timeoutMs ?? 0, resolved.timeout);
+    const deps = {
+      serializer: this.serializer,
+      selfName: 'driver',
+      localTensors: () => undefined,
+      group: () => undefined,
+      endpoint: (t: string) => this.endpoints.get(t),
+    };
+    this.hold();
+    try {
+      return await Promise.all(
+        resolved.map(async (r, i) => {
+          // Decoded values must not alias the store's bytes: the caller may mutate them.
+          const own: ResolvedRef = r.k === 'value' ? { k: 'value', value: detachedCopy(r.value) } : r;
+          try {
+            return (await materialize(own, deps)).value;
+          } finally {
+            if (r.k === 'gpu-read') this.gpu.readDone(ids[i]!);
+          }
+        }),
+      );
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Wait for `ids` (with the timeout) and describe how the caller obtains each value. */
+  async getResolved(ids: readonly string[], options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef[] | { timeout: number }> {
+    if (options.tensorTransport) validateTransportName(options.tensorTransport);
+    const entries = ids.map((id) => {
+      const e = this.objects.get(id);
+      if (!e) throw new ObjectLostError(id, 'unknown object (freed, or a ref from another runtime)');
+      return e;
+    });
+    this.hold();
+    try {
+      const settled = Promise.all(entries.map((e) => this.objects.whenSettled(e)));
+      if (options.timeoutMs !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          settled.then(() => false),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), options.timeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) return { timeout: entries.filter((e) => e.state === 'pending').length };
+      } else {
+        await settled;
+      }
+      return await Promise.all(entries.map((e) => this.gpu.resolveForGet(e, options, consumerId)));
+    } finally {
+      this.release();
+    }
+  }
+
+  async wait(ids: readonly string[], numReturns: number, timeoutMs: number | undefined): Promise<string[]> {
+    const entries = ids.map((id) => this.objects.get(id));
+    const ready = (): string[] => ids.filter((_, i) => !entries[i] || entries[i]!.state !== 'pending');
+    if (ready().length >= numReturns) return ready().slice(0, numReturns);
+    this.hold();
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = timeoutMs !== undefined ? setTimeout(resolve, timeoutMs) : undefined;
+        const check = (): void => {
+          if (ready().length >= numReturns) {
+            if (timer) clearTimeout(timer);
+            resolve();
+          }
+        };
+        for (const e of entries) if (e && e.state === 'pending') void this.objects.whenSettled(e).then(check);
+      });
+    } finally {
+      this.release();
+    }
+    return ready().slice(0, numReturns);
+  }
+
+  async free(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const e = this.objects.get(id);
+      if (e) this.freeEntry(e);
+    }
+  }
+
+  private freeEntry(e: ObjectEntry): void {
+    if (e.state === 'freed') return;
+    this.store.delete(e.id);
+    if (e.gpu) this.gpu.free(e);
+    if (e.state === 'pending') {
+      this.fail(e, toWireError(new ObjectLostError(e.id, 'freed before it was ready')), true);
+    }
+    e.state = 'freed';
+  }
+
+  refAdded(id: string): void {
+    this.objects.ensure(id).refs++;
+  }
+
+  refCollected(id: string): void {
+    const e = this.objects.get(id);
+    if (!e) return;
+    e.refs--;
+    if (e.refs <= 0 && e.state !== 'pending') this.collect(e);
+  }
+
+  private releaseRefs(ids: readonly string[]): void {
+    for (const id of ids) this.refCollected(id);
+  }
+
+  /** Nobody refers to the object any more: free it and forget it. */
+  private collect(e: ObjectEntry): void {
+    this.freeEntry(e);
+    if (e.pendingReads === 0) this.objects.delete(e.id);
+  }
+
+  objectStoreStats(): { objects: number; bytes: number; entries: number } {
+    return { ...this.store.stats(), entries: this.objects.size };
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------
+
+  async shutdown(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopped';
+    // Keep Node alive until every actor is gone, even though all handles are unref'd.
+    const keep = setInterval(() => {}, 1 << 30);
+    try {
+      await this.stopEverything();
+    } finally {
+      clearInterval(keep);
+    }
+  }
+
+  private async stopEverything(): Promise<void> {
+    await Promise.race([this.collectives.destroyAll('runtime shut down'), delay(2000)]);
+    const exits: Promise<void>[] = [];
+    for (const rec of this.actors.values()) {
+      if (rec.state === 'dead') continue;
+      exits.push(new Promise<void>((resolve) => rec.proc.onExit(() => resolve())));
+      rec.killedByUser = true;
+      if (rec.conn) rec.conn.request('shutdown').catch(() => {});
+      else rec.proc.kill('SIGKILL');
+    }
+    const all = Promise.all(exits);
+    if ((await Promise.race([all.then(() => 'done'), delay(3000)])) !== 'done') {
+      for (const rec of this.actors.values()) rec.proc.kill('SIGKILL');
+      await Promise.race([all, delay(2000)]);
+    }
+    const stopped = toWireError(new RuntimeStateError('the runtime was shut down before this object was ready'));
+    for (const e of this.objects.values()) this.fail(e, stopped, true);
+    await this.server.stop();
+    await this.endpoints.closeAll();
+    this.store.clear();
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+    this.busy = 0;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,92 @@
+/**
+ * Devices ('cpu', 'cuda:N') and the hook through which a device package (`@tensorwire/cuda`)
+ * gives core access to device memory. Core has no CUDA code: without a registered backend,
+ * anything that needs a CUDA tensor fails with an error that says what to install.
+ */
+import { InvalidArgumentError, TransportUnavailableError } from '../errors/errors';
+
+/** Kinds of device a tensor can live on. */
+export type DeviceKind = 'cpu' | 'cuda';
+
+/** A parsed device string. */
+export interface ParsedDevice {
+  readonly kind: DeviceKind;
+  /** Device index; 0 for 'cpu'. */
+  readonly index: number;
+  /** Canonical name: 'cpu' or 'cuda:N'. */
+  readonly name: string;
+}
+
+/** A block of device memory allocated by a {@link DeviceBackend}. */
+export interface DeviceBuffer {
+  /** Address of the first byte on the device. */
+  readonly devicePtr: bigint;
+  readonly nbytes: number;
+  /** Device index the memory lives on. */
+  readonly deviceIndex: number;
+}
+
+/** What a device package implements so core can create and move device tensors. */
+export interface DeviceBackend {
+  /** Number of devices of this kind visible to this process. */
+  deviceCount(): number;
+  /** Allocate `nbytes` (may be 0) on device `deviceIndex`. */
+  allocate(deviceIndex: number, nbytes: number): DeviceBuffer;
+  /** Copy `src.byteLength` bytes from host memory to the start of `dst`. */
+  copyFromHost(dst: DeviceBuffer, src: Uint8Array): void;
+  /** Copy `dst.byteLength` bytes from the start of `src` into host memory. */
+  copyToHost(src: DeviceBuffer, dst: Uint8Array): void;
+  /** Device-to-device copy of `src.nbytes` bytes; when absent, core copies through the host. */
+  copyDeviceToDevice?(src: DeviceBuffer, dst: DeviceBuffer): void;
+}
+
+const backends = new Map<Exclude<DeviceKind, 'cpu'>, DeviceBackend>();
+
+/** Register (or replace) the backend for a device kind. Called by `@tensorwire/cuda` on import. */
+export function registerDeviceBackend(kind: 'cuda', backend: DeviceBackend): void {
+  backends.set(kind, backend);
+}
+
+/** Remove the backend for `kind` (tests). */
+export function unregisterDeviceBackend(kind: 'cuda'): void {
+  backends.delete(kind);
+}
+
+/** The registered backend for `kind`, if any. */
+export function getDeviceBackend(kind: 'cuda'): DeviceBackend | undefined {
+  return backends.get(kind);
+}
+
+/** The backend for `kind`, or a TransportUnavailableError that says how to get one. */
+export function requireDeviceBackend(kind: 'cuda'): DeviceBackend {
+  const backend = backends.get(kind);
+  if (!backend) {
+    throw new TransportUnavailableError(
+      'cuda',
+      'CUDA tensors need @tensorwire/cuda and an NVIDIA GPU (no CUDA device backend is registered in this process)',
+      "npm install @tensorwire/cuda and import '@tensorwire/cuda'",
+    );
+  }
+  return backend;
+}
+
+/** Parse 'cpu', 'cuda' (= 'cuda:0') or 'cuda:N'. */
+export function parseDevice(device: string): ParsedDevice {
+  if (device === 'cpu') return { kind: 'cpu', index: 0, name: 'cpu' };
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (m) {
+    const index = m[1] === undefined ? 0 : Number(m[1]);
+    return { kind: 'cuda', index, name: `cuda:${index}` };
+  }
+  throw new InvalidArgumentError(`unknown device ${JSON.stringify(device)}; expected 'cpu', 'cuda' or 'cuda:N'`);
+}
+
+/** The backend for a CUDA device, checking that the device index exists. */
+export function backendFor(device: ParsedDevice): DeviceBackend {
+  const backend = requireDeviceBackend('cuda');
+  const count = backend.deviceCount();
+  if (device.index >= count) {
+    throw new InvalidArgumentError(`${device.name} does not exist: this process sees ${count} CUDA device(s)`);
+  }
+  return backend;
+}
