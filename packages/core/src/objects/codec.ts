@@ -9,6 +9,7 @@
  * mistaken for a marker.
  */
 import * as v8 from 'v8';
+import { isJsonExact, isV8Encoded } from './json-fast-path';
 import { InvalidArgumentError } from '../errors/errors';
 import { Tensor } from '../tensor/tensor';
 import { assertDType, type DType } from '../tensor/dtypes';
@@ -183,7 +184,7 @@ export function encodeValue(value: unknown, hooks: CodecHooks = {}): Encoded {
   });
   let bytes: Buffer;
   try {
-    bytes = v8.serialize(skeleton);
+    bytes = isJsonExact(skeleton) ? Buffer.from(JSON.stringify(skeleton), 'utf8') : v8.serialize(skeleton);
   } catch (e) {
     throw new InvalidArgumentError(
       `cannot serialize ${rootName}: ${(e as Error).message}; pass plain data, Tensors or TypedArrays`,
@@ -211,7 +212,9 @@ function viewOf(ctor: TypedArrayCtor, att: Uint8Array): ArrayBufferView {
  * Tensors (moved back to their device), Buffers as Buffers, each TypedArray as its own class.
  */
 export function decodeValue(skeleton: Uint8Array, attachments: readonly Uint8Array[], hooks: CodecHooks = {}): unknown {
-  const root = v8.deserialize(skeleton);
+  const root = isV8Encoded(skeleton)
+    ? v8.deserialize(skeleton)
+    : JSON.parse(Buffer.from(skeleton.buffer, skeleton.byteOffset, skeleton.byteLength).toString('utf8'));
   const attachment = (i: number): Uint8Array => {
     const a = attachments[i];
     if (a === undefined) {

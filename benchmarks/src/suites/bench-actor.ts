@@ -1,0 +1,28 @@
+/** The actor the benchmarks move data between. */
+import { actor, Tensor } from '@tensorwire/core';
+
+@actor()
+export class BenchActor {
+  private held: Tensor | null = null;
+
+  /** Prepare a tensor of `nbytes` random bytes (allocated once, outside the timed part). */
+  prepare(nbytes: number): number {
+    const data = new Uint8Array(nbytes);
+    for (let i = 0; i < nbytes; i += 4096) data[i] = (i * 2654435761) & 0xff;
+    this.held = new Tensor(data, [nbytes], { dtype: 'uint8' });
+    return nbytes;
+  }
+
+  /** Return the prepared tensor (as an ordinary result or, via options, a GPU object). */
+  give(): Tensor {
+    if (!this.held) throw new Error('call prepare(nbytes) first');
+    return this.held;
+  }
+
+  /** Consume a tensor: touch it and report its size. */
+  consume(t: Tensor): number {
+    return t.nbytes;
+  }
+
+  noop(): void {}
+}
