@@ -247,7 +247,7 @@ export class Runtime implements CoreContext {
     if (rec.state === 'dead') return;
     const wasStarting = rec.state === 'starting';
     rec.state = 'dead';
-    const why = rec.killedByUser ? 'killed by kill()' : detail;
+    const why = this.state === 'stopped' ? 'runtime shut down' : rec.killedByUser ? 'killed by kill()' : detail;
     rec.death = new ActorDiedError(rec.info.name, code, signal, why);
     if (wasStarting) rec.started.reject(rec.death);
     for (const call of rec.inflight.values()) {
@@ -535,12 +535,14 @@ export class Runtime implements CoreContext {
   }
 
   private async stopEverything(): Promise<void> {
+    // Calls in flight fail with the reason (not as actor deaths): the runtime is going away.
+    const stopped = toWireError(new RuntimeStateError('the runtime was shut down before this object was ready'));
+    for (const e of this.objects.values()) this.fail(e, stopped, true);
     await Promise.race([this.collectives.destroyAll('runtime shut down'), delay(2000)]);
     const exits: Promise<void>[] = [];
     for (const rec of this.actors.values()) {
       if (rec.state === 'dead') continue;
       exits.push(new Promise<void>((resolve) => rec.proc.onExit(() => resolve())));
-      rec.killedByUser = true;
       if (rec.conn) rec.conn.request('shutdown').catch(() => {});
       else rec.proc.kill('SIGKILL');
     }
@@ -549,8 +551,6 @@ export class Runtime implements CoreContext {
       for (const rec of this.actors.values()) rec.proc.kill('SIGKILL');
       await Promise.race([all, delay(2000)]);
     }
-    const stopped = toWireError(new RuntimeStateError('the runtime was shut down before this object was ready'));
-    for (const e of this.objects.values()) this.fail(e, stopped, true);
     await this.server.stop();
     await this.endpoints.closeAll();
     this.store.clear();
