@@ -18,7 +18,9 @@ function main(): void {
     process.exit(2);
   }
   const logger = new ConsoleLogger();
-  const socket = net.createConnection(address);
+  // A Unix socket path, or host:port when the driver listens on TCP (actors on other hosts).
+  const tcp = /^(.*):(\d+)$/.exec(address);
+  const socket = tcp && !address.startsWith('/') ? net.createConnection(Number(tcp[2]), tcp[1]) : net.createConnection(address);
   const conn = new Connection(socket, new OutOfBandSerializer());
   const runtime = new WorkerRuntime(conn, new OutOfBandSerializer(), logger);
   conn.on('close', () => process.exit(0));

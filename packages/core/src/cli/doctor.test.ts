@@ -130,3 +130,20 @@ test('inside the repository, the workspace transport packages are found', async 
   t.true(names.includes('@tensorwire/gloo'), names.join(', '));
   t.true(names.includes('@tensorwire/nixl'), names.join(', '));
 });
+
+test('libcuda and libnccl are found on LD_LIBRARY_PATH without being loaded', (t) => {
+  const libs = fs.mkdtempSync(path.join(os.tmpdir(), 'tensorwire-doctor-libs-'));
+  t.teardown(() => removeProject(libs));
+  // Not real libraries: doctor must only look at the names, never dlopen them.
+  fs.writeFileSync(path.join(libs, 'libcuda.so.1'), 'not an ELF file');
+  fs.writeFileSync(path.join(libs, 'libnccl.so.2'), 'not an ELF file');
+  const out = execFileSync(process.execPath, [MAIN_JS, 'doctor', '--json'], {
+    cwd: libs,
+    env: { ...process.env, LD_LIBRARY_PATH: libs },
+    encoding: 'utf8',
+  });
+  const nvidia = (JSON.parse(out) as DoctorReport).system.nvidia;
+  // (A real one in the linker cache would be reported first; either way one is found.)
+  t.regex(nvidia.libcuda ?? '', /libcuda\.so/);
+  t.regex(nvidia.libnccl ?? '', /libnccl\.so/);
+});

@@ -93,3 +93,10 @@ test.serial('actor classes from ES modules work', async (t) => {
   t.is(await get(a.hello.remote(3)), 'hello 3');
   await shutdown();
 });
+
+test.serial('the control plane can listen on TCP (for actors on other hosts)', async (t) => {
+  await init({ host: '127.0.0.1' });
+  const a = await spawn(Counter);
+  t.is(await get(a.inc.remote(2)), 2);
+  await shutdown();
+});
