@@ -38,11 +38,17 @@ export class Connection extends EventEmitter {
   private readonly reader: FrameReader;
   private closedWith: Error | null = null;
 
+  /**
+   * @param refWhileWaiting keep the process alive only while a request awaits its reply (the
+   *   driver's connections: an idle driver must be able to exit).
+   */
   constructor(
     readonly socket: Socket,
     private readonly serializer: Serializer,
+    private readonly refWhileWaiting = false,
   ) {
     super();
+    if (refWhileWaiting) socket.unref();
     this.reader = new FrameReader((frame) => this.dispatch(frame));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -72,10 +78,12 @@ export class Connection extends EventEmitter {
     const i = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(i, { resolve, reject });
+      if (this.refWhileWaiting && this.waiting.size === 1) this.socket.ref();
       try {
         this.write({ t: type, i, b: body });
       } catch (err) {
         this.waiting.delete(i);
+        if (this.refWhileWaiting && this.waiting.size === 0) this.socket.unref();
         reject(err);
       }
     });
@@ -113,6 +121,7 @@ export class Connection extends EventEmitter {
       const w = this.waiting.get(env.r);
       if (!w) return;
       this.waiting.delete(env.r);
+      if (this.refWhileWaiting && this.waiting.size === 0) this.socket.unref();
       if (env.e) w.reject(fromWireError(env.e));
       else w.resolve(env.b);
       return;

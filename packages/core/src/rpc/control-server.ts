@@ -30,8 +30,8 @@ export class ControlServer {
 
   async start(options: ControlServerOptions = {}): Promise<void> {
     const server = net.createServer((socket) => {
-      socket.unref(); // liveness is governed by pending work, not by connections
-      const conn = new Connection(socket, this.serializer);
+      // Liveness is governed by pending work, not by connections.
+      const conn = new Connection(socket, this.serializer, true);
       this.conns.add(conn);
       conn.on('close', () => this.conns.delete(conn));
       this.onConnection(conn);

@@ -258,7 +258,8 @@ export class Runtime implements CoreContext {
     for (const [id, n] of rec.borrowed) for (let i = 0; i < n; i++) this.refCollected(id);
     rec.borrowed.clear();
     this.gpu.onProducerDied(rec.info.actorId);
-    void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${rec.death.message})`);
+    const how = signal ? `signal ${signal}` : code !== null ? `exit code ${code}` : why ?? 'unknown cause';
+    void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${how})`);
     rec.conn?.destroy('actor died');
   }
 
