@@ -1,0 +1,306 @@
+// agent.cc: JS binding of one agent.
+//
+//   new Agent(name)
+//   agent.workerAddress: Buffer            this agent's UCP worker address
+//   agent.genRkey: Buffer                  packed rkey of the generation table
+//   agent.register(u8) -> { id, addr: bigint, size, rkey: Buffer, genAddr: bigint, token: bigint,
+//                           refs, pool }   (same buffer again: same id, refs + 1)
+//   agent.release(id) -> references left (0: unregistered), -1 if unknown
+//   agent.allocate(n) -> Uint8Array over UCX-allocated registered memory
+//   agent.read(peer, regions, timeoutMs) -> Promise<void>
+//       peer: { address: Buffer, name: string, pid: number, genRkey: Buffer }
+//       regions: [{ addr: bigint, rkey: Buffer, dst: Uint8Array, genAddr: bigint, token: bigint }]
+//   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads }
+//   agent.close() -> Promise<void>
+#include "agent.h"
+
+#include <exception>
+
+#include "tensorwire/errors.h"
+
+namespace twnixl {
+
+using tensorwire::CodedError;
+using tensorwire::ErrorInfo;
+
+namespace {
+
+/** Run `f`, turning C++ failures (CodedError, std::exception) into JS Errors with a code. */
+template <typename F>
+auto Guard(Napi::Env env, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw tensorwire::MakeError(env, tensorwire::CaptureError(std::current_exception(), "UCX_ERROR"));
+  }
+}
+
+uint64_t ToU64(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsBigInt()) tensorwire::ThrowTypeError(env, std::string(what) + " must be a bigint");
+  bool lossless = true;
+  uint64_t out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) tensorwire::ThrowTypeError(env, std::string(what) + " is out of range", "ERR_OUT_OF_RANGE");
+  return out;
+}
+
+std::string ToBytes(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsTypedArray()) tensorwire::ThrowTypeError(env, std::string(what) + " must be a Uint8Array");
+  auto a = v.As<Napi::Uint8Array>();
+  return std::string(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
+}
+
+Napi::Buffer<uint8_t> CopyToBuffer(Napi::Env env, const std::string& s) {
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+struct ReadDone {
+  uint64_t id;
+  ErrorInfo error;
+  Engine::Settle settle;
+};
+
+/** Finalizer hint of a pool ArrayBuffer: keeps the mapping alive as long as the ArrayBuffer. */
+struct PoolHint {
+  RegionPtr region;
+  std::weak_ptr<MemoryRegistry> registry;
+};
+
+}  // namespace
+
+Napi::Function Agent::Init(Napi::Env env) {
+  return DefineClass(env, "Agent",
+                     {
+                         InstanceMethod<&Agent::Register>("register"),
+                         InstanceMethod<&Agent::Release>("release"),
+                         InstanceMethod<&Agent::Allocate>("allocate"),
+                         InstanceMethod<&Agent::Read>("read"),
+                         InstanceMethod<&Agent::Stats>("stats"),
+                         InstanceMethod<&Agent::Close>("close"),
+                         InstanceAccessor<&Agent::WorkerAddress>("workerAddress"),
+                         InstanceAccessor<&Agent::GenRkey>("genRkey"),
+                     });
+}
+
+Agent::Agent(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Agent>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) tensorwire::ThrowTypeError(env, "Agent(name): name must be a string");
+  name_ = info[0].As<Napi::String>().Utf8Value();
+  Guard(env, [&] {
+    ctx_ = std::make_shared<UcpContext>(name_);
+    mem_ = std::make_shared<MemoryRegistry>(ctx_);
+    return 0;
+  });
+  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                        "tensorwire-nixl", 0, 1);
+  tsfn_.Unref(env);  // only pending reads keep the event loop alive
+  Guard(env, [&] {
+    engine_ = std::make_unique<Engine>(ctx_, [this](uint64_t id, ErrorInfo error, Engine::Settle settle) {
+      auto* done = new ReadDone{id, std::move(error), settle};
+      napi_status st = tsfn_.NonBlockingCall(done, [this](Napi::Env env, Napi::Function, ReadDone* d) {
+        if (env) OnReadDone(env, d->id, d->error, d->settle);
+        delete d;
+      });
+      if (st != napi_ok) delete done;  // environment shutting down
+    });
+    return 0;
+  });
+  env_ = env;
+  napi_add_env_cleanup_hook(env, &Agent::CleanupHook, this);
+}
+
+Agent::~Agent() {
+  if (env_) napi_remove_env_cleanup_hook(env_, &Agent::CleanupHook, this);
+  ShutdownNow();
+}
+
+void Agent::CleanupHook(void* arg) {
+  auto* self = static_cast<Agent*>(arg);
+  self->env_ = nullptr;  // the hook is consumed
+  self->ShutdownNow();
+}
+
+void Agent::ShutdownNow() {
+  if (closer_.joinable()) closer_.join();
+  if (engine_) engine_->Stop();
+  if (!closed_) {
+    closed_ = true;
+    if (mem_) mem_->ReleaseAll();
+    tsfn_.Abort();
+  }
+}
+
+void Agent::CheckOpen(Napi::Env env) const {
+  if (closed_) tensorwire::ThrowError(env, "the nixl agent '" + name_ + "' is closed", "NIXL_CLOSED");
+}
+
+void Agent::HoldLoop(Napi::Env env, bool hold) {
+  // While close() runs, the loop stays held (Ref/Unref are not counted) until it completes.
+  if (hold == loopHeld_ || closed_ || closer_.joinable()) return;
+  loopHeld_ = hold;
+  if (hold)
+    tsfn_.Ref(env);
+  else
+    tsfn_.Unref(env);
+}
+
+Napi::Value Agent::WorkerAddress(const Napi::CallbackInfo& info) {
+  return CopyToBuffer(info.Env(), engine_->workerAddress());
+}
+
+Napi::Value Agent::GenRkey(const Napi::CallbackInfo& info) { return CopyToBuffer(info.Env(), mem_->genTable()->rkey); }
+
+Napi::Value Agent::Register(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 1 || !info[0].IsTypedArray()) tensorwire::ThrowTypeError(env, "register(bytes): expected a Uint8Array");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  const Registration& r = Guard(env, [&]() -> const Registration& { return mem_->Acquire(bytes.Data(), bytes.ByteLength()); });
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", Napi::Number::New(env, r.id));
+  out.Set("addr", Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(r.addr))));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(r.size)));
+  out.Set("rkey", CopyToBuffer(env, r.region->rkey));
+  uint64_t genAddr = reinterpret_cast<uintptr_t>(mem_->genTable()->base) + uint64_t(r.slot) * sizeof(uint64_t);
+  out.Set("genAddr", Napi::BigInt::New(env, genAddr));
+  out.Set("token", Napi::BigInt::New(env, r.token));
+  out.Set("refs", Napi::Number::New(env, r.refs));
+  out.Set("pool", Napi::Boolean::New(env, r.region->ucxAllocated));
+  return out;
+}
+
+Napi::Value Agent::Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) return Napi::Number::New(env, -1);
+  if (info.Length() < 1 || !info[0].IsNumber()) tensorwire::ThrowTypeError(env, "release(id): id must be a number");
+  return Napi::Number::New(env, mem_->Release(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+Napi::Value Agent::Allocate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 1 || !info[0].IsNumber()) tensorwire::ThrowTypeError(env, "allocate(nbytes): nbytes must be a number");
+  double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 0) || n != static_cast<double>(static_cast<size_t>(n)))
+    tensorwire::ThrowTypeError(env, "allocate(nbytes): nbytes must be a non-negative integer", "ERR_OUT_OF_RANGE");
+  if (n == 0) return Napi::Uint8Array::New(env, 0);
+  RegionPtr chunk = Guard(env, [&] { return mem_->AllocatePool(static_cast<size_t>(n)); });
+  auto* hint = new PoolHint{chunk, mem_};
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+      env, chunk->base, static_cast<size_t>(n),
+      [](Napi::Env, void*, PoolHint* h) {
+        if (auto reg = h->registry.lock()) reg->ForgetPoolChunk(h->region->base);
+        delete h;  // the last owner of the mapping unmaps it
+      },
+      hint);
+  return Napi::Uint8Array::New(env, static_cast<size_t>(n), ab, 0);
+}
+
+Napi::Value Agent::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsArray() || !info[2].IsNumber())
+    tensorwire::ThrowTypeError(env, "read(peer, regions, timeoutMs): bad arguments");
+  Napi::Object peer = info[0].As<Napi::Object>();
+  Napi::Array regions = info[1].As<Napi::Array>();
+  double timeout = info[2].As<Napi::Number>().DoubleValue();
+
+  ReadRequest req;
+  req.id = nextReadId_++;
+  req.peerAddress = ToBytes(env, peer.Get("address"), "peer.address");
+  req.peerName = peer.Get("name").IsString() ? peer.Get("name").As<Napi::String>().Utf8Value() : "?";
+  req.peerPid = peer.Get("pid").IsNumber() ? peer.Get("pid").As<Napi::Number>().Int32Value() : 0;
+  req.genRkey = peer.Get("genRkey").IsTypedArray() ? ToBytes(env, peer.Get("genRkey"), "peer.genRkey") : std::string();
+  req.timeoutMs = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
+  req.deadline = Clock::now() + std::chrono::milliseconds(req.timeoutMs);
+
+  PendingRead pending{Napi::Promise::Deferred::New(env), {}};
+  for (uint32_t i = 0; i < regions.Length(); ++i) {
+    Napi::Value v = regions.Get(i);
+    if (!v.IsObject()) tensorwire::ThrowTypeError(env, "read: each region must be an object");
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::Value dst = o.Get("dst");
+    if (!dst.IsTypedArray()) tensorwire::ThrowTypeError(env, "read: region.dst must be a Uint8Array");
+    auto d = dst.As<Napi::Uint8Array>();
+    ReadRegion r;
+    r.dst = d.Data();
+    r.size = d.ByteLength();
+    if (r.size > 0) {
+      r.remoteAddr = ToU64(env, o.Get("addr"), "region.addr");
+      r.rkey = ToBytes(env, o.Get("rkey"), "region.rkey");
+      if (r.rkey.empty()) tensorwire::ThrowTypeError(env, "read: a non-empty region needs its rkey", "NIXL_BAD_DESCRIPTOR");
+      r.genAddr = o.Get("genAddr").IsBigInt() ? ToU64(env, o.Get("genAddr"), "region.genAddr") : 0;
+      r.token = o.Get("token").IsBigInt() ? ToU64(env, o.Get("token"), "region.token") : 0;
+      pending.keepAlive.push_back(Napi::Persistent(d.As<Napi::Object>()));
+    }
+    req.regions.push_back(std::move(r));
+  }
+  Napi::Promise promise = pending.deferred.Promise();
+  pending_.emplace(req.id, std::move(pending));
+  HoldLoop(env, true);
+  engine_->Submit(std::move(req));
+  return promise;
+}
+
+void Agent::OnReadDone(Napi::Env env, uint64_t id, const ErrorInfo& error, Engine::Settle settle) {
+  if (settle == Engine::Settle::kLate) {
+    lingering_.erase(id);
+    return;
+  }
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Napi::HandleScope scope(env);
+  // UCX may still write into the destinations of an abandoned read: keep them alive until it lets go.
+  if (settle == Engine::Settle::kAbandoned) lingering_.emplace(id, std::move(it->second.keepAlive));
+  if (error.empty())
+    it->second.deferred.Resolve(env.Undefined());
+  else
+    it->second.deferred.Reject(tensorwire::MakeError(env, error).Value());
+  pending_.erase(it);
+  if (pending_.empty()) HoldLoop(env, false);
+}
+
+Napi::Value Agent::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  Engine::Stats s = engine_ ? engine_->stats() : Engine::Stats{0, 0, 0};
+  o.Set("registrations", Napi::Number::New(env, mem_ ? mem_->registrationCount() : 0));
+  o.Set("poolChunks", Napi::Number::New(env, mem_ ? mem_->poolChunkCount() : 0));
+  o.Set("endpoints", Napi::Number::New(env, s.endpoints));
+  o.Set("rkeys", Napi::Number::New(env, s.rkeys));
+  o.Set("pendingReads", Napi::Number::New(env, s.pendingReads));
+  o.Set("closed", Napi::Boolean::New(env, closed_));
+  return o;
+}
+
+Napi::Value Agent::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto deferred = Napi::Promise::Deferred::New(env);
+  if (closed_ || closer_.joinable()) {
+    deferred.Resolve(env.Undefined());
+    return deferred.Promise();
+  }
+  auto* d = new Napi::Promise::Deferred(deferred);
+  tsfn_.Ref(env);  // keep the loop alive until the close completes
+  // Stopping joins the progress thread (force-closing endpoints may take a moment): off the JS thread.
+  closer_ = std::thread([this, d] {
+    engine_->Stop();
+    tsfn_.NonBlockingCall(d, [this](Napi::Env env, Napi::Function, Napi::Promise::Deferred* def) {
+      if (env) {
+        if (closer_.joinable()) closer_.join();
+        if (!closed_) {
+          closed_ = true;
+          mem_->ReleaseAll();
+          // Reads that were still pending were settled by the completions queued before this call.
+          tsfn_.Release();
+        }
+        def->Resolve(env.Undefined());
+      }
+      delete def;
+    });
+  });
+  return deferred.Promise();
+}
+
+}  // namespace twnixl

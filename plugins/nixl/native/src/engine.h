@@ -1,0 +1,155 @@
+// engine.h: the consumer side and the progress thread of one agent.
+//
+// One thread owns the UCP worker: it creates endpoints (cached by the peer's worker address,
+// error mode PEER), unpacks remote keys (cached per endpoint by their packed bytes, so a new
+// registration on the producer naturally gets a new cache entry), posts ucp_get_nbx, enforces
+// deadlines and keeps progressing the worker so that peers' reads of our memory (emulated over
+// active messages for Node-allocated memory) complete while JavaScript is busy.
+#pragma once
+
+#include <ucp/api/ucp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "memory.h"
+#include "tensorwire/errors.h"
+
+namespace twnixl {
+
+using Clock = std::chrono::steady_clock;
+
+/** One region of a read: remote (address, rkey) -> local destination. */
+struct ReadRegion {
+  uint64_t remoteAddr = 0;
+  std::string rkey;
+  uint8_t* dst = nullptr;
+  size_t size = 0;
+  uint64_t genAddr = 0;  // remote address of the registration's generation slot
+  uint64_t token = 0;    // the value the slot must hold
+};
+
+/** A read as submitted by JavaScript. */
+struct ReadRequest {
+  uint64_t id = 0;
+  std::string peerAddress;  // the producer's worker address
+  std::string peerName;     // for messages
+  int peerPid = 0;          // > 0 when the producer runs on this host: liveness checked directly
+  std::string genRkey;
+  std::vector<ReadRegion> regions;
+  Clock::time_point deadline;
+  uint32_t timeoutMs = 0;
+};
+
+struct Endpoint;
+
+/** A read in flight on the progress thread. */
+struct ReadJob {
+  ReadRequest req;
+  Endpoint* ep = nullptr;
+  int phase = 0;  // 0: not started, 1: generation check, 2: data
+  size_t outstanding = 0;
+  tensorwire::ErrorInfo error;
+  std::vector<uint64_t> genScratch;
+  std::vector<ucp_rkey_h> dataKeys;
+  ucp_rkey_h genKey = nullptr;
+  Clock::time_point failedAt{};  // when `error` was set while requests were outstanding
+  bool abandoned = false;        // settled in JS; waits here for UCX's late callbacks
+};
+
+struct Endpoint {
+  ucp_ep_h handle = nullptr;
+  std::string address;
+  std::string peerName;
+  int pid = 0;
+  bool failed = false;
+  std::string failure;
+  std::unordered_map<std::string, ucp_rkey_h> rkeys;
+  std::vector<ReadJob*> jobs;
+  void* closeRequest = nullptr;
+  bool closing = false;
+  void* engine = nullptr;  // the owning Engine, for the error callback
+};
+
+/** The progress thread; all UCP worker calls happen on it. */
+class Engine {
+ public:
+  /** How a completion notification relates to the read's destination buffers. */
+  enum class Settle {
+    kDone,       // finished: settle the Promise, release the buffers
+    kAbandoned,  // failed but UCX still owns requests: settle, keep the buffers alive
+    kLate,       // an abandoned read's requests finally completed: release the buffers
+  };
+  using Completion = std::function<void(uint64_t id, tensorwire::ErrorInfo error, Settle settle)>;
+
+  /** `onComplete` is called on the progress thread when a read finishes (error empty on success). */
+  Engine(ContextPtr ctx, Completion onComplete);
+  ~Engine();
+
+  /** The worker's address (to put in descriptors). */
+  const std::string& workerAddress() const { return address_; }
+
+  /** Queue a read; the progress thread picks it up at once. Thread-safe. */
+  void Submit(ReadRequest req);
+
+  /** Fail pending reads with NIXL_CLOSED, close endpoints, destroy the worker, join. Idempotent. */
+  void Stop();
+
+  struct Stats {
+    size_t endpoints, rkeys, pendingReads;
+  };
+  Stats stats() const;
+
+ private:
+  void Run();
+  void StartJob(ReadJob* job);
+  void PostPhase(ReadJob* job);
+  void CheckFinished(ReadJob* job);
+  void Finish(ReadJob* job);
+  void SetError(ReadJob* job, tensorwire::ErrorInfo error);
+  void AbandonStuckJobs();
+  Endpoint* GetEndpoint(const ReadRequest& req, tensorwire::ErrorInfo& err);
+  ucp_rkey_h GetRkey(Endpoint* ep, const std::string& packed, tensorwire::ErrorInfo& err);
+  void FailEndpoint(Endpoint* ep, const std::string& why);
+  void ReapEndpoints(bool force);
+  void CheckDeadlinesAndPeers();
+  void Sleep();
+  void Wake();
+  static void OnOpDone(void* request, ucs_status_t status, void* user);
+  static void OnEndpointError(void* arg, ucp_ep_h ep, ucs_status_t status);
+
+  ContextPtr ctx_;
+  Completion onComplete_;
+  ucp_worker_h worker_ = nullptr;
+  std::string address_;
+
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ReadRequest> queue_;
+  std::atomic<bool> stop_{false};
+  int workerFd_ = -1;  // ucp_worker_get_efd: readable when the worker has events
+  int wakeFd_ = -1;    // eventfd: Submit and Stop wake the sleeping thread
+  bool stopped_ = false;
+
+  // progress-thread state
+  std::unordered_map<std::string, Endpoint*> endpoints_;  // live, by worker address
+  std::vector<Endpoint*> dying_;                          // failed, closing, waiting for jobs
+  std::vector<ReadJob*> jobs_;
+  std::vector<ReadJob*> abandoned_;  // settled, waiting for UCX to complete their requests
+  std::vector<std::pair<Endpoint*, std::string>> errors_;  // from the error callback
+  Clock::time_point lastPeerCheck_;
+  std::atomic<size_t> statEndpoints_{0}, statRkeys_{0}, statPending_{0};
+};
+
+}  // namespace twnixl

@@ -1,0 +1,156 @@
+// memory.cc: UCP context, registrations, pool and generation table (see memory.h).
+#include "memory.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "tensorwire/errors.h"
+#include "ucx_status.h"
+
+namespace twnixl {
+
+using tensorwire::CodedError;
+
+UcpContext::UcpContext(const std::string& name) {
+  ucp_config_t* config = nullptr;
+  ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
+  if (st != UCS_OK) ThrowUcs("UCX_INIT_FAILED", "ucp_config_read", st);
+  // A dead peer must surface within a few seconds even across hosts; keep the user's choice.
+  if (!std::getenv("UCX_KEEPALIVE_INTERVAL")) ucp_config_modify(config, "KEEPALIVE_INTERVAL", "1s");
+
+  ucp_params_t params{};
+  params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED | UCP_PARAM_FIELD_NAME;
+  // WAKEUP: an idle progress thread sleeps on the worker's event fd (same transports are selected).
+  params.features = UCP_FEATURE_RMA | UCP_FEATURE_WAKEUP;
+  // Registrations and pool finalizers run on the JS thread while the progress thread owns the worker.
+  params.mt_workers_shared = 1;
+  params.name = name.c_str();
+  st = ucp_init(&params, config, &handle);
+  ucp_config_release(config);
+  if (st != UCS_OK) ThrowUcs("UCX_INIT_FAILED", "ucp_init", st);
+}
+
+UcpContext::~UcpContext() {
+  if (handle) ucp_cleanup(handle);
+}
+
+MappedRegion::~MappedRegion() {
+  if (memh) ucp_mem_unmap(ctx->handle, memh);
+}
+
+static void PackRkey(MappedRegion& r) {
+  void* buf = nullptr;
+  size_t len = 0;
+  ucs_status_t st = ucp_rkey_pack(r.ctx->handle, r.memh, &buf, &len);
+  if (st != UCS_OK) ThrowUcs("UCX_RKEY_PACK_FAILED", "ucp_rkey_pack", st);
+  r.rkey.assign(static_cast<const char*>(buf), len);
+  ucp_rkey_buffer_release(buf);
+}
+
+static RegionPtr Map(const ContextPtr& ctx, void* addr, size_t length, bool allocate) {
+  ucp_mem_map_params_t p{};
+  p.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+  p.address = addr;
+  p.length = length;
+  p.flags = allocate ? UCP_MEM_MAP_ALLOCATE : 0;
+  auto r = std::make_shared<MappedRegion>();
+  r->ctx = ctx;
+  ucs_status_t st = ucp_mem_map(ctx->handle, &p, &r->memh);
+  if (st != UCS_OK) {
+    r->memh = nullptr;
+    ThrowUcs(allocate ? "UCX_ALLOC_FAILED" : "UCX_MEM_MAP_FAILED",
+             std::string("ucp_mem_map of ") + std::to_string(length) + " bytes", st);
+  }
+  ucp_mem_attr_t attr{};
+  attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
+  st = ucp_mem_query(r->memh, &attr);
+  if (st != UCS_OK) ThrowUcs("UCX_MEM_MAP_FAILED", "ucp_mem_query", st);
+  r->base = static_cast<uint8_t*>(allocate ? attr.address : addr);
+  r->length = allocate ? length : length;
+  r->ucxAllocated = allocate;
+  PackRkey(*r);
+  return r;
+}
+
+RegionPtr MapExisting(const ContextPtr& ctx, void* addr, size_t length) { return Map(ctx, addr, length, false); }
+RegionPtr MapAllocate(const ContextPtr& ctx, size_t length) { return Map(ctx, nullptr, length, true); }
+
+MemoryRegistry::MemoryRegistry(ContextPtr ctx) : ctx_(std::move(ctx)) {
+  gen_ = MapAllocate(ctx_, kGenSlots * sizeof(uint64_t));
+  std::memset(gen_->base, 0, kGenSlots * sizeof(uint64_t));
+  freeSlots_.reserve(kGenSlots);
+  for (uint32_t i = kGenSlots; i > 0; --i) freeSlots_.push_back(i - 1);
+}
+
+static void StoreToken(uint8_t* table, uint32_t slot, uint64_t value) {
+  // Readers copy the slot from another process; an aligned 8-byte atomic store is never torn.
+  __atomic_store_n(reinterpret_cast<uint64_t*>(table) + slot, value, __ATOMIC_RELEASE);
+}
+
+RegionPtr MemoryRegistry::FindPoolChunk(uint8_t* addr, size_t size) const {
+  auto key = reinterpret_cast<uintptr_t>(addr);
+  auto it = pool_.upper_bound(key);
+  if (it == pool_.begin()) return nullptr;
+  --it;
+  RegionPtr chunk = it->second.lock();
+  if (!chunk) return nullptr;
+  if (addr >= chunk->base && addr + size <= chunk->base + chunk->length) return chunk;
+  return nullptr;
+}
+
+const Registration& MemoryRegistry::Acquire(uint8_t* addr, size_t size) {
+  if (size == 0) throw CodedError("ERR_INVALID_ARG_VALUE", "cannot register 0 bytes");
+  auto key = std::make_pair(reinterpret_cast<uintptr_t>(addr), size);
+  auto found = byRange_.find(key);
+  if (found != byRange_.end()) {
+    Registration& r = regs_.at(found->second);
+    ++r.refs;
+    return r;
+  }
+  if (freeSlots_.empty()) {
+    throw CodedError("NIXL_TOO_MANY_REGISTRATIONS",
+                     "more than " + std::to_string(kGenSlots) + " live registrations; release some first");
+  }
+  RegionPtr region = FindPoolChunk(addr, size);
+  if (!region) region = MapExisting(ctx_, addr, size);  // may throw; nothing changed yet
+  Registration r;
+  r.id = nextId_++;
+  r.addr = addr;
+  r.size = size;
+  r.region = std::move(region);
+  r.refs = 1;
+  r.slot = freeSlots_.back();
+  freeSlots_.pop_back();
+  r.token = nextToken_++;
+  StoreToken(gen_->base, r.slot, r.token);
+  byRange_[key] = r.id;
+  return regs_.emplace(r.id, std::move(r)).first->second;
+}
+
+int MemoryRegistry::Release(uint32_t id) {
+  auto it = regs_.find(id);
+  if (it == regs_.end()) return -1;
+  Registration& r = it->second;
+  if (--r.refs > 0) return static_cast<int>(r.refs);
+  StoreToken(gen_->base, r.slot, 0);
+  freeSlots_.push_back(r.slot);
+  byRange_.erase(std::make_pair(reinterpret_cast<uintptr_t>(r.addr), r.size));
+  regs_.erase(it);  // drops the mapping (or the pool chunk's extra owner)
+  return 0;
+}
+
+void MemoryRegistry::ReleaseAll() {
+  for (auto& kv : regs_) StoreToken(gen_->base, kv.second.slot, 0);
+  regs_.clear();
+  byRange_.clear();
+}
+
+RegionPtr MemoryRegistry::AllocatePool(size_t size) {
+  RegionPtr chunk = MapAllocate(ctx_, size);
+  pool_[reinterpret_cast<uintptr_t>(chunk->base)] = chunk;
+  return chunk;
+}
+
+void MemoryRegistry::ForgetPoolChunk(uint8_t* base) { pool_.erase(reinterpret_cast<uintptr_t>(base)); }
+
+}  // namespace twnixl

@@ -1,0 +1,101 @@
+// memory.h: the producer side of NIXL's model. UCP context, memory registrations (ucp_mem_map of
+// existing memory, reference-counted per buffer), the registered pool (UCX-allocated memory,
+// which peers read with a true one-sided shared-memory copy) and the generation table that lets
+// a reader detect that a registration was released.
+//
+// Everything here runs on the JavaScript thread (registrations and pool finalizers); the UCP
+// context is created with mt_workers_shared so these calls may overlap the progress thread.
+#pragma once
+
+#include <ucp/api/ucp.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace twnixl {
+
+/** Owns the ucp_context; destroyed after the last mapped region that uses it. */
+struct UcpContext {
+  ucp_context_h handle = nullptr;
+  explicit UcpContext(const std::string& name);
+  ~UcpContext();
+  UcpContext(const UcpContext&) = delete;
+  UcpContext& operator=(const UcpContext&) = delete;
+};
+using ContextPtr = std::shared_ptr<UcpContext>;
+
+/** One ucp_mem_map'd range with its packed rkey; unmapped when the last owner drops it. */
+struct MappedRegion {
+  ContextPtr ctx;
+  ucp_mem_h memh = nullptr;
+  uint8_t* base = nullptr;
+  size_t length = 0;
+  bool ucxAllocated = false;
+  std::string rkey;  // packed remote key bytes
+  ~MappedRegion();
+};
+using RegionPtr = std::shared_ptr<MappedRegion>;
+
+/** Register existing memory (Node's). Throws CodedError('UCX_MEM_MAP_FAILED'). */
+RegionPtr MapExisting(const ContextPtr& ctx, void* addr, size_t length);
+/** Allocate registered memory with UCP_MEM_MAP_ALLOCATE (shared memory here). */
+RegionPtr MapAllocate(const ContextPtr& ctx, size_t length);
+
+/** A live registration as handed to JavaScript (and put in the descriptor). */
+struct Registration {
+  uint32_t id = 0;
+  uint8_t* addr = nullptr;
+  size_t size = 0;
+  RegionPtr region;      // Node memory: its own mapping; pool memory: the pool chunk's
+  uint32_t refs = 0;
+  uint32_t slot = 0;     // index in the generation table
+  uint64_t token = 0;    // value of that slot while this registration lives
+};
+
+/**
+ * Registrations and the pool of one agent. JS thread only.
+ *
+ * The generation table is a small UCX-allocated array of 64-bit tokens, one slot per live
+ * registration. A reader fetches the slot (one-sided) before reading the data: a mismatch means
+ * the producer released the registration, and the read fails cleanly instead of reading memory
+ * that may have been freed.
+ */
+class MemoryRegistry {
+ public:
+  static constexpr uint32_t kGenSlots = 65536;
+
+  explicit MemoryRegistry(ContextPtr ctx);
+
+  /** Register [addr, addr+size) or take one more reference on the existing registration. */
+  const Registration& Acquire(uint8_t* addr, size_t size);
+  /** Drop one reference; returns the references left, or -1 if the id is unknown. */
+  int Release(uint32_t id);
+  /** Drop every registration (close). */
+  void ReleaseAll();
+
+  /** Allocate a pool chunk; the caller's ArrayBuffer finalizer calls ForgetPoolChunk. */
+  RegionPtr AllocatePool(size_t size);
+  void ForgetPoolChunk(uint8_t* base);
+
+  const RegionPtr& genTable() const { return gen_; }
+  size_t registrationCount() const { return regs_.size(); }
+  size_t poolChunkCount() const { return pool_.size(); }
+
+ private:
+  RegionPtr FindPoolChunk(uint8_t* addr, size_t size) const;
+
+  ContextPtr ctx_;
+  RegionPtr gen_;
+  std::vector<uint32_t> freeSlots_;
+  uint64_t nextToken_ = 1;
+  uint32_t nextId_ = 1;
+  std::unordered_map<uint32_t, Registration> regs_;
+  std::map<std::pair<uintptr_t, size_t>, uint32_t> byRange_;
+  std::map<uintptr_t, std::weak_ptr<MappedRegion>> pool_;  // keyed by chunk base
+};
+
+}  // namespace twnixl

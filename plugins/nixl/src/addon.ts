@@ -1,0 +1,85 @@
+/**
+ * Loads the native addon. UCX's memory hooks (libucm) patch mmap/munmap and crashed V8's garbage
+ * collector, so `UCX_MEM_EVENTS=no` must be in the environment BEFORE libucx is loaded: this
+ * module sets it (unless the user chose a value) and only then requires the addon.
+ */
+import * as path from 'node:path';
+import { NixlError } from './errors';
+
+/** What `agent.register()` returns (one registration, reference-counted per buffer). */
+export interface NativeRegistration {
+  id: number;
+  addr: bigint;
+  size: number;
+  rkey: Buffer;
+  genAddr: bigint;
+  token: bigint;
+  refs: number;
+  /** true when the buffer lies in UCX-allocated pool memory (true one-sided reads). */
+  pool: boolean;
+}
+
+export interface NativePeer {
+  address: Uint8Array;
+  name: string;
+  pid: number;
+  genRkey: Uint8Array;
+}
+
+export interface NativeReadRegion {
+  addr: bigint;
+  rkey: Uint8Array;
+  dst: Uint8Array;
+  genAddr: bigint;
+  token: bigint;
+}
+
+export interface NativeAgentStats {
+  registrations: number;
+  poolChunks: number;
+  endpoints: number;
+  rkeys: number;
+  pendingReads: number;
+  closed: boolean;
+}
+
+/** One NIXL-style agent: UCP context + worker + progress thread (see native/src/agent.cc). */
+export interface NativeAgent {
+  readonly workerAddress: Buffer;
+  readonly genRkey: Buffer;
+  register(bytes: Uint8Array): NativeRegistration;
+  release(id: number): number;
+  allocate(nbytes: number): Uint8Array;
+  read(peer: NativePeer, regions: NativeReadRegion[], timeoutMs: number): Promise<void>;
+  stats(): NativeAgentStats;
+  close(): Promise<void>;
+}
+
+export interface NativeAddon {
+  Agent: new (name: string) => NativeAgent;
+  ucxVersion(): string;
+  memEvents(): string | undefined;
+}
+
+/** Where cmake-js puts the addon (`npm run build:native`). */
+export const ADDON_PATH = path.resolve(__dirname, '..', 'native', 'build', 'Release', 'tensorwire_nixl.node');
+
+let cached: NativeAddon | undefined;
+
+/** Load (once) and return the addon; throws NixlError('NIXL_ADDON_MISSING') with the fix. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  if (process.env.UCX_MEM_EVENTS === undefined) process.env.UCX_MEM_EVENTS = 'no';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    cached = require(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new NixlError(
+      'NIXL_ADDON_MISSING',
+      `cannot load the nixl native addon (${ADDON_PATH}): ${why}. ` +
+        'Install UCX (apt-get install libucx-dev) and build it: npm run build:native -w @tensorwire/nixl',
+    );
+  }
+  return cached;
+}
