@@ -63,8 +63,10 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
       async run(a, b, sizes) {
         const nixl = plugin();
         const out: Measurement[] = [];
-        out.push(...fromBare('bare UCX read, Node memory (ceiling)', await nixl.runBareUcxRead({ sizes, reps: 5, pool: false })));
-        out.push(...fromBare('bare UCX read, pool memory (ceiling)', await nixl.runBareUcxRead({ sizes, reps: 5, pool: true })));
+        const node = await nixl.runBareUcxRead({ sizes, reps: 10, pool: false });
+        const pool = await nixl.runBareUcxRead({ sizes, reps: 10, pool: true });
+        out.push(...fromBare('bare UCX read, Node memory (ceiling)', node.rows));
+        out.push(...fromBare('bare UCX read, pool memory (ceiling)', pool.rows));
         out.push(...(await actorToActor('nixl GPU object (actor to actor)', a, b, sizes, 'nixl')));
         return out;
       },
