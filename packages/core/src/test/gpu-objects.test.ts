@@ -170,3 +170,11 @@ test.serial('per-call .options({ tensorTransport: "object-store" }) turns a GPU 
   await kill(a);
   await kill(b);
 });
+
+test.serial('an actor outside the group passes a GPU ref, nested in an object, between members', async (t) => {
+  const [a, b, g] = await pair();
+  const outsider = await spawn(Producer);
+  t.is(await get(outsider.relay.remote(a, b)), 10);
+  await destroyCollectiveGroup(g);
+  for (const x of [a, b, outsider]) await kill(x);
+});
