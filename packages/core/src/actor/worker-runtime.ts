@@ -56,6 +56,7 @@ export class WorkerRuntime {
       localTensors: (id) => this.gpu.tensors.tensors(id),
       group: (name) => this.groups.get(name)?.group,
       endpoint: (t) => this.endpoints.get(t),
+      groupFailed: (group, reason) => this.conn.notify('group.broken', { group, reason }),
     };
     setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs) => this.materializeValues(rs)));
     setWorkerServices({ tensorStore: this.gpu.tensors, group: (name) => this.groups.get(name)?.group, groupNames: () => [...this.groups.keys()] });

@@ -21,6 +21,8 @@ export interface MaterializeDeps {
   localTensors(objectId: string): Tensor[] | undefined;
   group(name: string): CollectiveGroup | undefined;
   endpoint(transport: string): Promise<TransportEndpoint>;
+  /** A transfer in a collective group failed: the group is unusable (Gloo poisons it). */
+  groupFailed?(group: string, reason: string): void;
 }
 
 export interface Materialized {
@@ -88,7 +90,9 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promis
       try {
         await withTimeout(group.recv(into, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
       } catch (err) {
-        throw transferError(r.gpu, deps.selfName, err);
+        const e = transferError(r.gpu, deps.selfName, err);
+        deps.groupFailed?.(r.group, e.message);
+        throw e;
       }
       return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: false };
     }

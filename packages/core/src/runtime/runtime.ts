@@ -235,6 +235,11 @@ export class Runtime implements CoreContext {
       else rec.borrowed.delete(b.id);
       this.refCollected(b.id);
     });
+    conn.handle('group.broken', (b: { group: string; reason: string }) => {
+      if (this.collectives.get(b.group)?.state !== 'active') return;
+      this.logger.warn(`collective group '${b.group}' is destroyed on every member: ${b.reason}`);
+      void this.collectives.destroy(b.group, b.reason);
+    });
     const kv = this.collectives.kv;
     conn.handle('kv.set', (b: { group: string; key: string; value: Uint8Array }) => kv.set(`${b.group}/${b.key}`, b.value));
     conn.handle('kv.get', (b: { group: string; key: string; timeoutMs: number }) => kv.get(`${b.group}/${b.key}`, b.timeoutMs));
