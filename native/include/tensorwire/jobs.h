@@ -162,7 +162,6 @@ class Completer : public std::enable_shared_from_this<Completer> {
 
   std::mutex mu_;
   Tsfn tsfn_;
-  napi_env tsfnEnv_ = nullptr;
   size_t pending_ = 0;  // JS thread only
   bool closed_ = false;
 };

@@ -47,8 +47,8 @@ export class GpuObjectManager {
         e.warnedMutable = true;
         this.rt.logger.warn(
           `object ${e.id} goes back to its producer ${gpu.producerName}, which uses the very same (mutable) tensors; ` +
-            `it was also sent to ${[...e.sentTo].map((id) => this.rt.actors.get(id)?.info.name ?? id).join(', ')}, ` +
-            'whose copies will not see changes made now (and changes made before the send were in them)',
+            `${[...e.sentTo].map((id) => this.rt.actors.get(id)?.info.name ?? id).join(', ')} received a copy earlier ` +
+            'and will not see changes the producer makes from now on',
         );
       }
       return { k: 'gpu-local', gpu };
