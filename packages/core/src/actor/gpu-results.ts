@@ -35,7 +35,7 @@ export class GpuResults {
   }
 
   /** Keep `tensors` under `objectId`; register them first for one-sided transports. */
-  async store(objectId: string, skeleton: unknown, tensors: Tensor[], transport: string): Promise<GpuResult> {
+  async store(objectId: string, skeleton: unknown, tensors: Tensor[], transport: string, inlineLimit = 0): Promise<GpuResult> {
     const { plugin } = getTransport(transport);
     let descriptor: unknown;
     if (plugin.supports.oneSided) {
@@ -51,11 +51,15 @@ export class GpuResults {
       }
     }
     this.tensors.add(objectId, tensors, transport, descriptor);
+    let bytes = 0;
+    for (const t of tensors) bytes += t.nbytes;
+    const small = bytes <= inlineLimit && tensors.every((t) => t.device === 'cpu');
     return {
       skeleton: this.serializer.encode(skeleton, encodeHooks()),
       metas: tensorMetas(tensors),
       transport,
       descriptor,
+      inline: small ? this.serializer.encode(tensors) : undefined,
     };
   }
 }

@@ -2,6 +2,7 @@
  * Launchers start actor processes. The default starts a local Node child process; a runtime
  * can inject another (containers, remote hosts) through the `Launcher` DI token.
  */
+import 'reflect-metadata';
 import { spawn as spawnProcess } from 'node:child_process';
 import { injectable } from 'tsyringe';
 
@@ -12,6 +13,8 @@ export interface LaunchSpec {
   readonly entry: string;
   /** Environment for the process (already merged with the driver's). */
   readonly env: NodeJS.ProcessEnv;
+  /** Extra Node flags for the process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
+  readonly execArgv?: readonly string[];
 }
 
 export interface LaunchedProcess {
@@ -43,7 +46,7 @@ export function actorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 @injectable()
 export class ChildProcessLauncher implements Launcher {
   launch(spec: LaunchSpec): LaunchedProcess {
-    const child = spawnProcess(process.execPath, [spec.entry], {
+    const child = spawnProcess(process.execPath, [...(spec.execArgv ?? []), spec.entry], {
       env: actorEnv(spec.env),
       stdio: ['ignore', 'inherit', 'inherit'],
     });

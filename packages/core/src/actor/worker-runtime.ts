@@ -160,7 +160,7 @@ export class WorkerRuntime {
     if (transport && transport !== OBJECT_STORE) {
       const { skeleton, tensors } = extractTensors(result);
       if (tensors.length > 0) {
-        return { gpu: await this.gpu.store(msg.taskId, skeleton, tensors, transport) };
+        return { gpu: await this.gpu.store(msg.taskId, skeleton, tensors, transport, this.spec.inlineGpuObjectBytes) };
       }
     }
     return { value: this.serializer.encode(result, encodeHooks()) };

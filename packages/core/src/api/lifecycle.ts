@@ -1,4 +1,5 @@
 /** `init` and `shutdown`: build the driver runtime from a DI container, and tear it down. */
+import 'reflect-metadata';
 import { container as rootContainer } from 'tsyringe';
 import { ChildProcessLauncher } from '../actor/launcher';
 import { RuntimeStateError } from '../errors/errors';

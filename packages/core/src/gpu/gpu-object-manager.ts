@@ -51,12 +51,15 @@ export class GpuObjectManager {
             'and will not see changes the producer makes from now on',
         );
       }
+      // The producer may change the tensors from now on: the inline copy no longer speaks for them.
+      e.inlineTensors = undefined;
       return { k: 'gpu-local', gpu };
     }
     const gone = this.producerGone(e);
     if (gone) return gone;
-    const { plugin } = getTransport(gpu.transport);
     e.sentTo.add(consumerId);
+    if (e.inlineTensors) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
+    const { plugin } = getTransport(gpu.transport);
     if (plugin.supports.oneSided) {
       e.pendingReads++;
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
@@ -91,6 +94,7 @@ export class GpuObjectManager {
     const gone = this.producerGone(e);
     if (gone) return gone;
     const want = options.tensorTransport ?? gpu.transport;
+    if (e.inlineTensors && (want === OBJECT_STORE || want === gpu.transport)) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
     const { plugin } = getTransport(gpu.transport);
     if (want !== OBJECT_STORE && want !== gpu.transport) {
       return {

@@ -29,6 +29,12 @@ export interface CodecHooks {
   revive?(tag: string, data: unknown): unknown;
   /** Name of the root in error paths ('value' when omitted), e.g. 'args'. */
   rootName?: string;
+  /**
+   * Properties whose value is undefined may be dropped (as JSON does) instead of kept, which
+   * lets more values take the fast JSON path. For the runtime's own messages, where a missing
+   * and an undefined property mean the same; never for user values.
+   */
+  dropUndefinedProperties?: boolean;
 }
 
 /** A value encoded by {@link encodeValue}. */
@@ -184,7 +190,7 @@ export function encodeValue(value: unknown, hooks: CodecHooks = {}): Encoded {
   });
   let bytes: Buffer;
   try {
-    bytes = isJsonExact(skeleton) ? Buffer.from(JSON.stringify(skeleton), 'utf8') : v8.serialize(skeleton);
+    bytes = isJsonExact(skeleton, hooks.dropUndefinedProperties === true) ? Buffer.from(JSON.stringify(skeleton), 'utf8') : v8.serialize(skeleton);
   } catch (e) {
     throw new InvalidArgumentError(
       `cannot serialize ${rootName}: ${(e as Error).message}; pass plain data, Tensors or TypedArrays`,

@@ -9,8 +9,11 @@ const V8_FIRST_BYTE = 0xff;
 /** Larger skeletons go straight to v8: checking them is not worth it. */
 const MAX_NODES = 4096;
 
-/** true when JSON.parse(JSON.stringify(v)) reproduces `v` exactly (within a node budget). */
-export function isJsonExact(root: unknown): boolean {
+/**
+ * true when JSON.parse(JSON.stringify(v)) reproduces `v` exactly (within a node budget), or
+ * exactly but for dropped undefined-valued properties when `dropUndefinedProperties`.
+ */
+export function isJsonExact(root: unknown, dropUndefinedProperties = false): boolean {
   const seen = new Set<object>();
   let budget = MAX_NODES;
   const ok = (v: unknown): boolean => {
@@ -31,7 +34,9 @@ export function isJsonExact(root: unknown): boolean {
         }
         if (Object.getPrototypeOf(v) !== Object.prototype) return false;
         for (const k in v) {
-          if (k === '__proto__' || !ok((v as Record<string, unknown>)[k])) return false;
+          const x = (v as Record<string, unknown>)[k];
+          if (x === undefined && dropUndefinedProperties) continue;
+          if (k === '__proto__' || !ok(x)) return false;
         }
         return true;
       }

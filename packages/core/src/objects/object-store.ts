@@ -3,6 +3,7 @@
  * in-memory store in the driver; a runtime can inject another implementation (shared memory,
  * spilling to disk...) through the `ObjectStore` DI token.
  */
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import { encodedSize, type EncodedValue } from './encoded-value';
 

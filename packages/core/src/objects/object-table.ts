@@ -3,6 +3,7 @@
  * Values themselves live in the ObjectStore; GPU objects' tensors live in their producer.
  */
 import type { WireError } from '../errors/wire-error';
+import type { EncodedValue } from './encoded-value';
 import type { GpuObjectInfo } from '../rpc/protocol';
 
 export type ObjectState = 'pending' | 'ready' | 'failed' | 'freed';
@@ -16,6 +17,8 @@ export interface ObjectEntry {
   /** task that produces it: actor name and method, for TaskError messages */
   producer?: { actorId: string; actorName: string; method: string };
   gpu?: GpuObjectInfo;
+  /** small GPU objects: a copy of the tensors made with the object (see inlineGpuObjectBytes) */
+  inlineTensors?: EncodedValue;
   /** live ObjectRefs in the driver + borrowed refs in actors + uses by queued calls */
   refs: number;
   /** one-sided reads in flight (the producer keeps the tensors until they finish) */

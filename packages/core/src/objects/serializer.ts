@@ -3,6 +3,7 @@
  * out-of-band codec (tensor and buffer bytes never copied on encode); it is a DI token so a
  * runtime can swap it (e.g. to add compression or a custom class codec).
  */
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import { decodeValue, encodeValue } from './codec';
 import type { EncodedValue } from './encoded-value';
@@ -11,6 +12,8 @@ import type { EncodedValue } from './encoded-value';
 export interface SerializerHooks {
   replace?(value: unknown): { tag: string; data: unknown } | undefined;
   revive?(tag: string, data: unknown): unknown;
+  /** Undefined-valued properties may be dropped (runtime messages only, never user values). */
+  dropUndefinedProperties?: boolean;
 }
 
 export interface Serializer {

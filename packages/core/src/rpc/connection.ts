@@ -22,6 +22,11 @@ interface Envelope {
   b?: unknown;
 }
 
+const ENVELOPE_HOOKS = { dropUndefinedProperties: true } as const;
+
+/** Frames up to this size are copied into one buffer and written with a single write. */
+const SMALL_FRAME = 64 * 1024;
+
 export type Handler = (body: any, conn: Connection) => unknown;
 
 export class ConnectionClosedError extends Error {
@@ -102,8 +107,17 @@ export class Connection extends EventEmitter {
   }
 
   private write(env: Envelope): void {
-    const encoded = this.serializer.encode(env);
+    // User values inside messages are already encoded; the envelope itself may drop undefineds.
+    const encoded = this.serializer.encode(env, ENVELOPE_HOOKS);
     const bufs = frameBuffers(encoded);
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    if (total <= SMALL_FRAME) {
+      // One small write beats a writev of several pieces (most control messages).
+      this.socket.write(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, total));
+      return;
+    }
+    // Large payloads are written from their own memory, never copied into one buffer.
     this.socket.cork();
     for (const b of bufs) this.socket.write(b);
     process.nextTick(() => this.socket.uncork());

@@ -55,7 +55,14 @@ export interface CallMessage {
 export interface ResultMessage {
   taskId: string;
   value?: EncodedValue;
-  gpu?: { skeleton: EncodedValue; metas: TensorMeta[]; transport: string; descriptor?: unknown };
+  gpu?: {
+    skeleton: EncodedValue;
+    metas: TensorMeta[];
+    transport: string;
+    descriptor?: unknown;
+    /** small objects: a copy of the tensors, so consumers need no transfer round trip */
+    inline?: EncodedValue;
+  };
   error?: WireError;
   /** true when the failure came from tensorwire itself (e.g. a transfer), not user code */
   system?: boolean;
@@ -75,6 +82,8 @@ export interface ActorSpec {
   transportOptions: Record<string, Record<string, unknown>>;
   maxConcurrency: number;
   defaultTimeoutMs: number;
+  /** GPU objects whose tensors total at most this many bytes also carry a copy inline. */
+  inlineGpuObjectBytes: number;
 }
 
 /** actor -> driver: submit a call from inside an actor. */

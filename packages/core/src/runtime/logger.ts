@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -2,6 +2,7 @@
  * The driver: owns actors, every object and ref, GPU-object metadata and collective groups.
  * Built by tsyringe from DI tokens; the public API functions forward to it.
  */
+import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -43,6 +44,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** GPUs to give the actor (sets CUDA_VISIBLE_DEVICES when a list is given). */
   gpus?: number | number[];
+  /** Extra Node flags for the actor process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
+  execArgv?: string[];
 }
 
 const WORKER_ENTRY = path.join(__dirname, '..', 'actor', 'worker-main.js');
@@ -151,6 +154,7 @@ export class Runtime implements CoreContext {
         transportOptions: this.options.transportOptions,
         maxConcurrency,
         defaultTimeoutMs: this.options.transferTimeoutMs,
+        inlineGpuObjectBytes: this.options.inlineGpuObjectBytes,
       };
       let resolveStarted!: () => void;
       let rejectStarted!: (e: Error) => void;
@@ -159,7 +163,7 @@ export class Runtime implements CoreContext {
         rejectStarted = rej;
       });
       promise.catch(() => {});
-      const proc = this.launcher.launch({ actorId, name, entry: WORKER_ENTRY, env });
+      const proc = this.launcher.launch({ actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv });
       const rec: ActorRecord = {
         info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(),
         started: { resolve: resolveStarted, reject: rejectStarted, promise },
@@ -353,6 +357,7 @@ export class Runtime implements CoreContext {
         objectId: m.taskId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
         skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
       };
+      entry.inlineTensors = m.gpu.inline;
       this.objects.settle(entry, 'ready');
     } else {
       this.store.put(entry.id, m.value!);
@@ -370,6 +375,7 @@ export class Runtime implements CoreContext {
         objectId: m.objectId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
         skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
       };
+      entry.inlineTensors = m.gpu.inline;
       this.objects.settle(entry, 'ready');
     } else {
       this.store.put(entry.id, m.value!);
