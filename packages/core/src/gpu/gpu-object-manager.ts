@@ -57,18 +57,21 @@ export class GpuObjectManager {
     }
     const gone = this.producerGone(e);
     if (gone) return gone;
+    const { plugin } = getTransport(gpu.transport);
+    let route;
+    if (!plugin.supports.oneSided) {
+      // Checked even for inlined objects, so a missing group shows with small tensors too.
+      try {
+        route = this.rt.collectives.route(gpu.transport, gpu.producerId, consumerId);
+      } catch (err) {
+        return { k: 'error', error: toWireError(err as CollectiveGroupError) };
+      }
+    }
     e.sentTo.add(consumerId);
     if (e.inlineTensors) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
-    const { plugin } = getTransport(gpu.transport);
-    if (plugin.supports.oneSided) {
+    if (!route) {
       e.pendingReads++;
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
-    }
-    let route;
-    try {
-      route = this.rt.collectives.route(gpu.transport, gpu.producerId, consumerId);
-    } catch (err) {
-      return { k: 'error', error: toWireError(err as CollectiveGroupError) };
     }
     const tag = ++this.tagSeq;
     const producer = this.rt.actors.get(gpu.producerId)!;

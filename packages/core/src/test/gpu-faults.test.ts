@@ -3,7 +3,7 @@ import { init, shutdown, spawn, get, kill, createCollectiveGroup, TransferError 
 import { Producer } from './fixtures/gpu-actors';
 
 test.before(async () => {
-  await init({ transferTimeoutMs: 1500 });
+  await init({ transferTimeoutMs: 1500, inlineGpuObjectBytes: 0 });
 });
 test.after.always(async () => {
   await shutdown();

@@ -8,7 +8,8 @@ import {
 import { Producer } from './fixtures/gpu-actors';
 
 test.before(async () => {
-  await init({ transports: [path.join(__dirname, 'fixtures', 'unavailable-transport.js')] });
+  // Small objects would be inlined; these tests are about the transport path.
+  await init({ inlineGpuObjectBytes: 0, transports: [path.join(__dirname, 'fixtures', 'unavailable-transport.js')] });
 });
 test.after.always(async () => {
   await shutdown();
