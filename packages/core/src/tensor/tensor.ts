@@ -202,7 +202,10 @@ export class Tensor implements TransportTensor {
   static empty(shape: readonly number[], dtype: DType = 'float32', options: { device?: string } = {}): Tensor {
     assertDType(dtype);
     const n = checkShape(shape, 'Tensor.empty');
-    return new Tensor(allocateArray(dtype, n), shape, { dtype, device: options.device });
+    if (options.device && options.device !== 'cpu') return new Tensor(allocateArray(dtype, n), shape, { dtype, device: options.device });
+    // Uninitialized, like torch.empty: receive buffers are overwritten whole, and zeroing
+    // large ones costs a full pass over memory. allocUnsafeSlow gives a dedicated, aligned buffer.
+    return Tensor.fromBytes(Buffer.allocUnsafeSlow(n * dtypeSize(dtype)), dtype, shape);
   }
 
   /**
