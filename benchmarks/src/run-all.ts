@@ -11,6 +11,7 @@ import { init, shutdown, spawn } from '@tensorwire/core';
 import { SIZES, type Measurement } from './harness/stats';
 import { writeReport } from './harness/report';
 import { memcpyBaseline, socketBaselines } from './baselines/socket';
+import { torchGlooBaseline } from './baselines/torch-gloo';
 import { actorToActor, emptyCallRtt } from './suites/runtime-paths';
 import { BenchActor } from './suites/bench-actor';
 import { transportSections } from './suites/transports';
@@ -28,6 +29,13 @@ async function main(): Promise<void> {
   const sock = await socketBaselines(sizes);
   log([sock.rtt, ...sock.transfers]);
   log(await memcpyBaseline(sizes));
+  if (!skip.has('torch')) {
+    try {
+      log(torchGlooBaseline(sizes));
+    } catch (err) {
+      process.stderr.write(`  torch.distributed baseline skipped: ${(err as Error).message}\n`);
+    }
+  }
 
   // Transport plugins are loaded before any actor starts, so every actor loads them too.
   const sections = transportSections(skip);

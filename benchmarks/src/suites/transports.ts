@@ -44,8 +44,11 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
       async run(a, b, sizes) {
         const gloo = plugin();
         const out: Measurement[] = [];
-        const bare: BareResult[] = await gloo.runBareGlooPingPong({ sizes, reps: 5 });
-        out.push(...fromBare('bare gloo send/recv (ceiling)', bare));
+        const bare = await gloo.runBareGlooPingPong({ sizes, reps: 7 });
+        const rows: BareResult[] = bare.results.map((r: { size: number; reps: number; medianOneWayUs: number }) => ({
+          bytes: r.size, reps: r.reps, medianUs: r.medianOneWayUs,
+        }));
+        out.push(...fromBare('bare gloo send/recv (ceiling)', rows));
         const group = await createCollectiveGroup([a, b], { backend: 'gloo' });
         try {
           out.push(...(await actorToActor('gloo GPU object (actor to actor)', a, b, sizes, 'gloo')));
