@@ -1,0 +1,135 @@
+import type { TransportTensor } from '@tensorwire/core';
+import { fillPattern, findPatternMismatch } from './pattern';
+
+/** Element sizes the suite covers: int8/uint8/bool, float16/bfloat16/int16, float32/int32, float64/int64. */
+export type ElementSize = 1 | 2 | 4 | 8;
+
+/**
+ * A tensor the suite builds on both sides of a transfer. Plain data, so it travels over IPC;
+ * the bytes themselves are derived from `seed` in each process (see pattern.ts).
+ */
+export interface TensorSpec {
+  /** Number of elements (0 allowed; 1 with `scalar` is a 0-d tensor). */
+  readonly numel: number;
+  readonly elementSize: ElementSize;
+  readonly seed: number;
+  /**
+   * Elements of padding in front of the tensor inside its ArrayBuffer. Real tensors are often
+   * views (slices) of a larger buffer, so a transport must honor `bytes().byteOffset`.
+   */
+  readonly offsetElements?: number;
+  /** 'cpu' or 'cuda:N'. */
+  readonly device?: string;
+}
+
+export function specBytes(spec: TensorSpec): number {
+  return spec.numel * spec.elementSize;
+}
+
+/** A CPU tensor in the SPI's shape, backed by a TypedArray of the spec's element size. */
+export class CpuTestTensor implements TransportTensor {
+  readonly device = 'cpu';
+  readonly nbytes: number;
+  private readonly view: Uint8Array;
+  /**
+   * @param guarded the buffer around the tensor belongs to it alone (zeroed slack before and
+   *   after), so writes outside the tensor can be detected.
+   */
+  constructor(
+    readonly data: ArrayBufferView,
+    readonly guarded = true,
+  ) {
+    this.nbytes = data.byteLength;
+    this.view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  bytes(): Uint8Array {
+    return this.view;
+  }
+}
+
+function typedArray(elementSize: ElementSize, buffer: ArrayBuffer, offsetElements: number, numel: number): ArrayBufferView {
+  switch (elementSize) {
+    case 1:
+      return new Uint8Array(buffer, offsetElements, numel);
+    case 2:
+      return new Uint16Array(buffer, offsetElements * 2, numel);
+    case 4:
+      return new Float32Array(buffer, offsetElements * 4, numel);
+    case 8:
+      return new BigInt64Array(buffer, offsetElements * 8, numel);
+  }
+}
+
+/**
+ * Allocate a zeroed tensor for `spec` (a receive buffer). With `memory`, the tensor lives in
+ * that memory instead (a transport's registered pool); it must be large enough.
+ */
+export function allocateTensor(spec: TensorSpec, memory?: Uint8Array): CpuTestTensor {
+  if (spec.device && spec.device !== 'cpu') {
+    throw new Error(`device '${spec.device}' tensors are not supported by this conformance peer yet`);
+  }
+  const off = spec.offsetElements ?? 0;
+  if (memory) {
+    const need = (off + spec.numel) * spec.elementSize;
+    if (memory.byteLength < need) throw new Error(`pool memory of ${memory.byteLength} bytes < ${need}`);
+    memory.fill(0, 0, need);
+    if ((memory.byteOffset + off * spec.elementSize) % spec.elementSize !== 0) {
+      return new CpuTestTensor(memory.subarray(off * spec.elementSize, need), false);
+    }
+    return new CpuTestTensor(typedArrayAt(spec, memory), false);
+  }
+  // A little trailing slack too, so writes past the end are detectable.
+  const buffer = new ArrayBuffer((off + spec.numel + 1) * spec.elementSize);
+  return new CpuTestTensor(typedArray(spec.elementSize, buffer, off, spec.numel));
+}
+
+function typedArrayAt(spec: TensorSpec, memory: Uint8Array): ArrayBufferView {
+  const off = spec.offsetElements ?? 0;
+  const byteOffset = memory.byteOffset + off * spec.elementSize;
+  return typedArray(spec.elementSize, memory.buffer as ArrayBuffer, byteOffset / spec.elementSize, spec.numel);
+}
+
+/** Allocate a tensor for `spec` and fill it with the spec's pattern (a send buffer). */
+export function makeTensor(spec: TensorSpec, memory?: Uint8Array): CpuTestTensor {
+  const t = allocateTensor(spec, memory);
+  fillPattern(t.bytes(), spec.seed);
+  return t;
+}
+
+/** What a check of received tensors found; `ok` when every byte matched. */
+export interface CheckResult {
+  readonly ok: boolean;
+  /** One line per bad tensor: index, expected size, first bad byte. */
+  readonly problems: string[];
+}
+
+/** Check received tensors against their specs, byte for byte, and that nothing was written past the end. */
+export function checkTensors(specs: readonly TensorSpec[], got: readonly CpuTestTensor[]): CheckResult {
+  const problems: string[] = [];
+  specs.forEach((spec, i) => {
+    const t = got[i];
+    const bytes = t.bytes();
+    if (bytes.byteLength !== specBytes(spec)) {
+      problems.push(`tensor ${i}: ${bytes.byteLength} bytes, expected ${specBytes(spec)}`);
+      return;
+    }
+    const bad = findPatternMismatch(bytes, spec.seed);
+    if (bad >= 0) {
+      problems.push(
+        `tensor ${i} (${spec.numel} x ${spec.elementSize}-byte elements, seed ${spec.seed}): ` +
+          `first wrong byte at ${bad}: got ${bytes[bad]}, expected a pattern byte` +
+          (bytes[bad] === 0 ? ' (0: never written?)' : ''),
+      );
+      return;
+    }
+    if (!t.guarded) return;
+    // The slack around the tensor (allocateTensor without a pool) must still be zero.
+    const after = new Uint8Array(bytes.buffer, bytes.byteOffset + bytes.byteLength, Math.min(spec.elementSize, bytes.buffer.byteLength - bytes.byteOffset - bytes.byteLength));
+    if (after.some((b) => b !== 0)) problems.push(`tensor ${i}: bytes written past its end`);
+    const before = new Uint8Array(bytes.buffer, 0, bytes.byteOffset);
+    if (before.some((b) => b !== 0)) {
+      problems.push(`tensor ${i}: bytes written before its start (ignored bytes().byteOffset?)`);
+    }
+  });
+  return { ok: problems.length === 0, problems };
+}

@@ -1,0 +1,66 @@
+/**
+ * Messages between the suite (parent) and a peer process (child), over Node's IPC channel with
+ * `serialization: 'advanced'` so Uint8Array, bigint and Map values in transport descriptors
+ * travel as they are. Tensor bytes never cross IPC: both sides derive them from seeds.
+ */
+import type { TensorSpec } from '../data/tensor-spec';
+
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+/** parent -> child */
+export type ParentMessage =
+  | { kind: 'call'; id: number; cmd: string; args: unknown }
+  | { kind: 'rdv-reply'; rid: number; ok: true; value?: Uint8Array }
+  | { kind: 'rdv-reply'; rid: number; ok: false; error: SerializedError };
+
+/** child -> parent */
+export type ChildMessage =
+  | { kind: 'reply'; id: number; ok: true; value: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError }
+  /** The SPI operation of call `id` has been started (its Promise exists); used to kill "during". */
+  | { kind: 'posted'; id: number }
+  | { kind: 'rdv'; rid: number; op: 'set'; group: string; key: string; value: Uint8Array }
+  | { kind: 'rdv'; rid: number; op: 'get'; group: string; key: string; timeoutMs: number }
+  | { kind: 'rdv'; rid: number; op: 'wait'; group: string; keys: string[]; timeoutMs: number }
+  | { kind: 'log'; level: string; message: string };
+
+/** One transfer of several tensors with one tag. */
+export interface TransferSpec {
+  readonly tag: number;
+  readonly tensors: readonly TensorSpec[];
+}
+
+export interface InitArgs {
+  readonly module: string;
+  readonly name: string;
+  readonly processName: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    return { name: e.name, message: e.message, code: (e as { code?: string }).code, stack: e.stack };
+  }
+  return { name: 'NonError', message: String(e) };
+}
+
+/** An error that happened in a peer (or in talking to it), with the peer's own name/code/message. */
+export class PeerError extends Error {
+  readonly code?: string;
+  readonly remoteName: string;
+  constructor(
+    readonly peer: string,
+    readonly cmd: string,
+    remote: SerializedError,
+  ) {
+    super(`${peer}: ${cmd} failed: ${remote.name}${remote.code ? ` [${remote.code}]` : ''}: ${remote.message}`);
+    this.name = 'PeerError';
+    this.code = remote.code;
+    this.remoteName = remote.name;
+  }
+}

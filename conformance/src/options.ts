@@ -1,0 +1,50 @@
+/** Options of {@link registerConformanceSuite}. All are optional. */
+export interface ConformanceOptions {
+  /**
+   * When the transport's probe() says it cannot run here: register skipped tests instead of one
+   * failing test. Default false (a transport that cannot run fails its conformance run).
+   */
+  readonly skipUnavailable?: boolean;
+  /** Devices to test, default every device in `supports.devices` that this machine has. */
+  readonly devices?: readonly ('cpu' | 'cuda')[];
+  /** Which levels to register. Default both. 'system' needs the tensorwire runtime from '@tensorwire/core'. */
+  readonly levels?: readonly ('endpoint' | 'system')[];
+  /** Size of the "large" tensor tests in bytes. Default 256 MiB. */
+  readonly largeBytes?: number;
+  /** Deadline given to transport operations (CreateGroupOptions.timeoutMs, read timeoutMs). Default 15000. */
+  readonly timeoutMs?: number;
+  /** `EndpointContext.options` for the transport's endpoints (endpoint-level tests). */
+  readonly endpointOptions?: Readonly<Record<string, unknown>>;
+  /** `init()` options merged into the runtime's init for system-level tests (besides `transports`). */
+  readonly initOptions?: Readonly<Record<string, unknown>>;
+  /** Prefix of every test title. Default `[<transport name>] `. */
+  readonly titlePrefix?: string;
+  /** Directory the target is resolved from. Default process.cwd(). */
+  readonly cwd?: string;
+}
+
+export const MiB = 1024 * 1024;
+
+export interface EffectiveOptions {
+  readonly skipUnavailable: boolean;
+  readonly devices?: readonly ('cpu' | 'cuda')[];
+  readonly levels: readonly ('endpoint' | 'system')[];
+  readonly largeBytes: number;
+  readonly timeoutMs: number;
+  readonly endpointOptions: Readonly<Record<string, unknown>>;
+  readonly initOptions: Readonly<Record<string, unknown>>;
+  readonly cwd: string;
+}
+
+export function effectiveOptions(o: ConformanceOptions = {}): EffectiveOptions {
+  return {
+    skipUnavailable: o.skipUnavailable ?? false,
+    devices: o.devices,
+    levels: o.levels ?? ['endpoint', 'system'],
+    largeBytes: o.largeBytes ?? 256 * MiB,
+    timeoutMs: o.timeoutMs ?? 15_000,
+    endpointOptions: o.endpointOptions ?? {},
+    initOptions: o.initOptions ?? {},
+    cwd: o.cwd ?? process.cwd(),
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * 'fake-tcp': a two-sided transport in pure TypeScript over loopback TCP, registered when this
+ * module is imported. It exists to test the conformance harness itself without native code;
+ * it is not a product transport. Frames carry (tag, tensor sizes) and the bytes.
+ */
+import * as net from 'node:net';
+import {
+  registerTransport,
+  type CollectiveGroup,
+  type CreateGroupOptions,
+  type TransportEndpoint,
+  type TransportPlugin,
+  type TransportTensor,
+} from '@tensorwire/core';
+import { FrameParser, writeFrame, type FrameHeader } from './framing';
+
+interface Message {
+  sizes: number[];
+  payload: Buffer;
+}
+
+class Waiters {
+  private pending = new Set<(e: Error) => void>();
+  add(fail: (e: Error) => void): () => void {
+    this.pending.add(fail);
+    return () => this.pending.delete(fail);
+  }
+  failAll(e: Error): void {
+    const all = [...this.pending];
+    this.pending.clear();
+    all.forEach((f) => f(e));
+  }
+}
+
+class Link {
+  readonly inbox = new Map<number, Message>();
+  readonly recvs = new Map<number, (m: Message) => void>();
+  dead: Error | undefined;
+  constructor(
+    readonly socket: net.Socket,
+    readonly rank: number,
+    onDeath: (link: Link, e: Error) => void,
+  ) {
+    const parser = new FrameParser((h, payload) => this.onFrame(h, payload));
+    socket.on('data', (c) => parser.push(c));
+    const die = (why: string) => {
+      if (this.dead) return;
+      this.dead = new Error(`fake-tcp: connection to rank ${rank} lost (${why})`);
+      onDeath(this, this.dead);
+    };
+    socket.on('error', (e) => die(e.message));
+    socket.on('close', () => die('closed'));
+  }
+  private onFrame(h: FrameHeader, payload: Buffer): void {
+    const tag = h.tag as number;
+    const m = { sizes: h.sizes as number[], payload };
+    const r = this.recvs.get(tag);
+    if (r) {
+      this.recvs.delete(tag);
+      r(m);
+    } else this.inbox.set(tag, m);
+  }
+}
+
+class FakeGroup implements CollectiveGroup {
+  private readonly links = new Map<number, Link>();
+  private readonly waiters = new Waiters();
+  private broken: Error | undefined;
+  private barriers = 0;
+
+  constructor(
+    readonly name: string,
+    readonly rank: number,
+    readonly worldSize: number,
+    private readonly timeoutMs: number,
+    private readonly server: net.Server,
+  ) {}
+
+  static async create(o: CreateGroupOptions): Promise<FakeGroup> {
+    const server = net.createServer();
+    await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', res).once('error', rej));
+    const g = new FakeGroup(o.name, o.rank, o.worldSize, o.timeoutMs, server);
+    const accepted = new Promise<void>((resolve) => {
+      let want = o.rank; // ranks below connect to us
+      if (want === 0) resolve();
+      server.on('connection', (s) => {
+        s.once('data', (first) => {
+          const r = first.readUInt32LE(0);
+          s.pause();
+          g.addLink(s, r);
+          if (first.length > 4) s.unshift(first.subarray(4));
+          s.resume();
+          if (--want === 0) resolve();
+        });
+      });
+    });
+    await o.rendezvous.set(`addr/${o.rank}`, Buffer.from(String((server.address() as net.AddressInfo).port)));
+    for (let peer = o.rank + 1; peer < o.worldSize; peer++) {
+      const port = Number(Buffer.from(await o.rendezvous.get(`addr/${peer}`, o.timeoutMs)).toString());
+      const s = net.connect(port, '127.0.0.1');
+      await new Promise<void>((res, rej) => s.once('connect', res).once('error', rej));
+      const hello = Buffer.alloc(4);
+      hello.writeUInt32LE(o.rank);
+      s.write(hello);
+      g.addLink(s, peer);
+    }
+    await Promise.race([
+      accepted,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('fake-tcp: connect timed out')), o.timeoutMs).unref()),
+    ]);
+    return g;
+  }
+
+  private addLink(s: net.Socket, rank: number): void {
+    s.setNoDelay(true);
+    this.links.set(rank, new Link(s, rank, (_l, e) => this.waiters.failAll(e)));
+  }
+
+  private link(rank: number): Link {
+    if (this.broken) throw this.broken;
+    if (!Number.isInteger(rank) || rank < 0 || rank >= this.worldSize || rank === this.rank) {
+      throw new RangeError(`fake-tcp: rank ${rank} is not a peer in group ${this.name} (size ${this.worldSize}, self ${this.rank})`);
+    }
+    const l = this.links.get(rank)!;
+    if (l.dead) throw l.dead;
+    return l;
+  }
+
+  /** Run `op` with the group's deadline; abort/death fail it. */
+  private guarded<T>(what: string, op: (done: (v: T) => void, fail: (e: Error) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let remove = () => {};
+      const timer = setTimeout(() => finish(new Error(`fake-tcp: ${what} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      const finish = (e: Error | undefined, v?: T) => {
+        clearTimeout(timer);
+        remove();
+        if (e) reject(e);
+        else resolve(v as T);
+      };
+      remove = this.waiters.add((e) => finish(e));
+      try {
+        op((v) => finish(undefined, v), (e) => finish(e));
+      } catch (e) {
+        finish(e as Error);
+      }
+    });
+  }
+
+  send(tensors: readonly TransportTensor[], dstRank: number, tag: number): Promise<void> {
+    return this.guarded(`send to ${dstRank} tag ${tag}`, (done, fail) => {
+      const l = this.link(dstRank);
+      const sizes = tensors.map((t) => t.nbytes);
+      const payloadBytes = sizes.reduce((a, b) => a + b, 0);
+      writeFrame(l.socket, { payloadBytes, tag, sizes }, tensors.map((t) => t.bytes())).then(() => done(undefined), fail);
+    });
+  }
+
+  recv(into: readonly TransportTensor[], srcRank: number, tag: number): Promise<void> {
+    return this.guarded(`recv from ${srcRank} tag ${tag}`, (done, fail) => {
+      const l = this.link(srcRank);
+      const deliver = (m: Message) => {
+        const want = into.map((t) => t.nbytes);
+        if (want.length !== m.sizes.length || want.some((n, i) => n !== m.sizes[i])) {
+          fail(new Error(`fake-tcp: size mismatch on tag ${tag}: sent [${m.sizes}] bytes, receiving into [${want}]`));
+          return;
+        }
+        let off = 0;
+        for (const t of into) {
+          t.bytes().set(m.payload.subarray(off, off + t.nbytes));
+          off += t.nbytes;
+        }
+        done(undefined);
+      };
+      const early = l.inbox.get(tag);
+      if (early) {
+        l.inbox.delete(tag);
+        deliver(early);
+      } else l.recvs.set(tag, deliver);
+    });
+  }
+
+  async barrier(): Promise<void> {
+    const tag = -1 - this.barriers++;
+    const others = [...this.links.keys()];
+    await Promise.all(others.flatMap((r) => [this.send([], r, tag), this.recv([], r, tag)]));
+  }
+
+  abort(reason: string): void {
+    this.broken = new Error(`fake-tcp: group ${this.name} aborted: ${reason}`);
+    this.waiters.failAll(this.broken);
+  }
+
+  async destroy(): Promise<void> {
+    this.abort('destroyed');
+    for (const l of this.links.values()) l.socket.destroy();
+    this.server.close();
+  }
+}
+
+export const fakeTcpPlugin: TransportPlugin = {
+  name: 'fake-tcp',
+  supports: { devices: ['cpu'], oneSided: false, needsGroup: true, canAbort: true, collectives: ['barrier'] },
+  async probe() {
+    return { available: true, detail: 'pure TypeScript over loopback TCP (testing only)' };
+  },
+  async createEndpoint(): Promise<TransportEndpoint> {
+    const groups = new Set<FakeGroup>();
+    return {
+      async createGroup(o) {
+        const g = await FakeGroup.create(o);
+        groups.add(g);
+        return g;
+      },
+      async close() {
+        await Promise.all([...groups].map((g) => g.destroy()));
+      },
+    };
+  },
+};
+
+registerTransport(fakeTcpPlugin, { module: __filename });
