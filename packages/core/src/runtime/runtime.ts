@@ -350,29 +350,24 @@ export class Runtime implements CoreContext {
       if (m.gpu) rec.conn?.notify('gpu.free', { ids: [m.taskId] });
       return;
     }
-    if (m.error) {
-      this.fail(entry, m.error, !!m.system);
-    } else if (m.gpu) {
-      entry.gpu = {
-        objectId: m.taskId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
-        skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
-      };
-      entry.inlineTensors = m.gpu.inline;
-      this.objects.settle(entry, 'ready');
-    } else {
-      this.store.put(entry.id, m.value!);
-      this.objects.settle(entry, 'ready');
-    }
-    if (entry.refs <= 0) this.collect(entry);
+    this.settleWith(rec, entry, m, !!m.system);
   }
 
   private onActorPut(rec: ActorRecord, m: { objectId: string; value?: ResultMessage['value']; gpu?: ResultMessage['gpu']; error?: WireError }): void {
     const entry = this.objects.ensure(m.objectId);
     entry.producer = { actorId: rec.info.actorId, actorName: rec.info.name, method: 'put' };
-    if (m.error) this.fail(entry, m.error, true);
-    else if (m.gpu) {
+    this.settleWith(rec, entry, m, true);
+  }
+
+  /** Settle an entry from what its producer `rec` sent: an error, a GPU object or a value. */
+  private settleWith(
+    rec: ActorRecord, entry: ObjectEntry, m: Pick<ResultMessage, 'value' | 'gpu' | 'error'>, systemError: boolean,
+  ): void {
+    if (m.error) {
+      this.fail(entry, m.error, systemError);
+    } else if (m.gpu) {
       entry.gpu = {
-        objectId: m.objectId, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
+        objectId: entry.id, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
         skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
       };
       entry.inlineTensors = m.gpu.inline;
