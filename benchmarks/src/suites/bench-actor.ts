@@ -1,5 +1,5 @@
 /** The actor the benchmarks move data between. */
-import { actor, Tensor } from '@tensorwire/core';
+import { actor, emptyRegistered, Tensor } from '@tensorwire/core';
 
 @actor()
 export class BenchActor {
@@ -10,6 +10,14 @@ export class BenchActor {
     const data = new Uint8Array(nbytes);
     for (let i = 0; i < nbytes; i += 4096) data[i] = (i * 2654435761) & 0xff;
     this.held = new Tensor(data, [nbytes], { dtype: 'uint8' });
+    return nbytes;
+  }
+
+  /** Like prepare, with the tensor in `transport`'s registered memory pool (one-sided reads). */
+  async prepareRegistered(nbytes: number, transport: string): Promise<number> {
+    const t = await emptyRegistered([nbytes], { dtype: 'uint8', transport });
+    for (let i = 0; i < nbytes; i += 4096) t.data[i] = (i * 2654435761) & 0xff;
+    this.held = t;
     return nbytes;
   }
 

@@ -22,10 +22,11 @@ export async function actorToActor(
   receiver: ActorHandle<BenchActor>,
   sizes: readonly number[],
   transport?: string,
+  registered = false,
 ): Promise<Measurement[]> {
   const out: Measurement[] = [];
   for (const n of sizes) {
-    await get(sender.prepare.remote(n));
+    await get(registered && transport ? sender.prepareRegistered.remote(n, transport) : sender.prepare.remote(n));
     const give = transport ? sender.give.options({ tensorTransport: transport }) : sender.give;
     const samples = await sample(async () => {
       const ref = give.remote();

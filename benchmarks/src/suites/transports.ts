@@ -70,7 +70,8 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
         const pool = await nixl.runBareUcxRead({ sizes, reps: 10, pool: true });
         out.push(...fromBare('bare UCX read, Node memory (ceiling)', node.rows));
         out.push(...fromBare('bare UCX read, pool memory (ceiling)', pool.rows));
-        out.push(...(await actorToActor('nixl GPU object (actor to actor)', a, b, sizes, 'nixl')));
+        out.push(...(await actorToActor('nixl GPU object, Node memory', a, b, sizes, 'nixl')));
+        out.push(...(await actorToActor('nixl GPU object, pool memory', a, b, sizes, 'nixl', true)));
         return out;
       },
     });

@@ -1,4 +1,4 @@
-import { actor, method, put, Tensor, type ObjectRef } from '@tensorwire/core';
+import { actor, emptyRegistered, method, put, Tensor, type ObjectRef } from '@tensorwire/core';
 import '@tensorwire/nixl'; // registers the one-sided 'nixl' transport
 
 /** The spec's NIXL actor: no collective group needed. */
@@ -11,6 +11,14 @@ export class MyActor {
 
   sum(tensor: Tensor): number {
     return tensor.sum();
+  }
+
+  /** A tensor in NIXL's registered memory pool: readers copy it one-sidedly. */
+  @method({ tensorTransport: 'nixl' })
+  async pooled(): Promise<Tensor> {
+    const t = await emptyRegistered([512, 512], { dtype: 'float32' });
+    (t.data as Float32Array).fill(0.5);
+    return t;
   }
 
   /** A GPU object made with put() inside the actor: readers take it straight from here. */

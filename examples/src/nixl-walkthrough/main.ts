@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   const w = await get(weights);
   console.log(`    weights.w sum = ${w.w.sum()}, step = ${w.step}`);
 
+  console.log('[5] tensors in the registered memory pool are read with a true one-sided copy');
+  console.log(`    receiver.sum(sender.pooled()) = ${await get(receiver.sum.remote(sender.pooled.remote()))}`);
+
   await shutdown();
   console.log('done');
 }

@@ -38,6 +38,7 @@ export type { ActorStats, TensorMeta } from './rpc/protocol';
 export { init, shutdown, isInitialized } from './api/lifecycle';
 export { get, put, wait, free } from './api/objects';
 export { spawn, kill, actorStats, objectStoreStats } from './api/actors';
+export { emptyRegistered } from './api/registered-memory';
 export {
   createCollectiveGroup, destroyCollectiveGroup, destroyAllCollectiveGroups, getCollectiveGroups,
   allreduce, broadcast, barrier, waitTensorFreed,

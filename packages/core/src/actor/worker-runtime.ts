@@ -59,7 +59,12 @@ export class WorkerRuntime {
       groupFailed: (group, reason) => this.conn.notify('group.broken', { group, reason }),
     };
     setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs) => this.materializeValues(rs)));
-    setWorkerServices({ tensorStore: this.gpu.tensors, group: (name) => this.groups.get(name)?.group, groupNames: () => [...this.groups.keys()] });
+    setWorkerServices({
+      tensorStore: this.gpu.tensors,
+      group: (name) => this.groups.get(name)?.group,
+      groupNames: () => [...this.groups.keys()],
+      endpoint: (t) => this.endpoints.get(t),
+    });
     this.installHandlers();
     try {
       for (const t of spec.transports) require(t.module);

@@ -3,12 +3,13 @@
  * (`waitTensorFreed`, the collective helpers).
  */
 import type { TensorStore } from '../gpu/tensor-store';
-import type { CollectiveGroup } from '../transport/spi';
+import type { CollectiveGroup, TransportEndpoint } from '../transport/spi';
 
 export interface WorkerServices {
   tensorStore: TensorStore;
   group(name: string): CollectiveGroup | undefined;
   groupNames(): string[];
+  endpoint(transport: string): Promise<TransportEndpoint>;
 }
 
 let services: WorkerServices | null = null;

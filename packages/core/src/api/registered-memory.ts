@@ -1,0 +1,49 @@
+/**
+ * Tensors in a transport's registered memory (Ray's `register_nixl_memory_pool` idea): a
+ * one-sided transport reads them with a true one-sided copy, no work by the producer.
+ */
+import { workerServices } from '../actor/worker-services';
+import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
+import { Tensor } from '../tensor/tensor';
+import { dtypeSize, type DType } from '../tensor/dtypes';
+import { getTransport } from '../transport/registry';
+import { isInitialized, driverRuntime } from './lifecycle';
+
+/**
+ * An uninitialized CPU tensor allocated from `transport`'s registered memory pool, in an actor
+ * or in the driver. Return it from a method with that tensor transport (or `put` it) and
+ * consumers read it straight from this process's memory.
+ *
+ * @example
+ * ```ts
+ * @method({ tensorTransport: 'nixl' })
+ * async weights(): Promise<Tensor> {
+ *   const w = await emptyRegistered([1024, 1024], { dtype: 'float32' });
+ *   w.data.set(this.source);
+ *   return w;
+ * }
+ * ```
+ */
+export async function emptyRegistered(
+  shape: readonly number[],
+  options: { dtype?: DType; transport?: string } = {},
+): Promise<Tensor> {
+  const dtype = options.dtype ?? 'float32';
+  const transport = options.transport ?? 'nixl';
+  const { plugin } = getTransport(transport);
+  if (!plugin.supports.registeredPool) {
+    throw new InvalidArgumentError(`transport '${transport}' has no registered memory pool (supports.registeredPool is false)`);
+  }
+  const services = workerServices();
+  const endpoint = services
+    ? await services.endpoint(transport)
+    : isInitialized()
+      ? await driverRuntime('emptyRegistered').endpoints.get(transport)
+      : undefined;
+  if (!endpoint) throw new RuntimeStateError('emptyRegistered needs `await init()` first (or runs inside an actor)');
+  const numel = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isInteger(numel) || numel < 0) throw new InvalidArgumentError(`emptyRegistered: invalid shape [${shape}]`);
+  const nbytes = numel * dtypeSize(dtype);
+  if (nbytes === 0) return Tensor.empty(shape, dtype);
+  return Tensor.fromBytes(endpoint.allocate!(nbytes), dtype, shape);
+}
