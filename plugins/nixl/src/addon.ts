@@ -34,13 +34,37 @@ export interface NativeReadRegion {
   token: bigint;
 }
 
+/** The registered pool's cache (see README, "The pool"). */
+export interface NativePoolCacheStats {
+  /** Chunks kept mapped for reuse, and their bytes (size classes, not requested sizes). */
+  cachedChunks: number;
+  cachedBytes: number;
+  /** The cache's bound (TENSORWIRE_NIXL_POOL_CACHE_BYTES or `poolCacheBytes`). */
+  limitBytes: number;
+  /** 2 MiB slabs that serve allocations of 64 KiB or less (one slot each). */
+  slabs: number;
+  /** allocate() calls served without mapping new memory (a free slot or a cached chunk), and those that mapped. */
+  hits: number;
+  misses: number;
+  /** Chunks that came back after their buffer was garbage-collected, and chunks unmapped from the cache. */
+  returned: number;
+  evicted: number;
+}
+
 export interface NativeAgentStats {
   registrations: number;
+  /** Pool chunks in use by live JS buffers. */
   poolChunks: number;
   endpoints: number;
   rkeys: number;
   pendingReads: number;
   closed: boolean;
+  pool: NativePoolCacheStats;
+}
+
+export interface NativeAgentOptions {
+  /** Bound of the pool cache in bytes (default 1 GiB); 0 disables caching. */
+  poolCacheBytes?: number;
 }
 
 /** One NIXL-style agent: UCP context + worker + progress thread (see native/src/agent.cc). */
@@ -56,7 +80,7 @@ export interface NativeAgent {
 }
 
 export interface NativeAddon {
-  Agent: new (name: string) => NativeAgent;
+  Agent: new (name: string, options?: NativeAgentOptions) => NativeAgent;
   ucxVersion(): string;
   memEvents(): string | undefined;
 }

@@ -4,9 +4,32 @@
  */
 import * as os from 'node:os';
 import type { RemoteDescriptor, TransportEndpoint, TransportTensor } from '@tensorwire/core';
-import { loadAddon, type NativeAgent, type NativeAgentStats, type NativeReadRegion } from './addon';
+import { loadAddon, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './addon';
 import { asDescriptor, type NixlDescriptor, type NixlRegionDescriptor } from './descriptor';
 import { NixlError } from './errors';
+
+/** Default bound of the pool cache: 1 GiB. */
+export const DEFAULT_POOL_CACHE_BYTES = 2 ** 30;
+
+/** Options of a nixl endpoint. */
+export interface NixlEndpointOptions {
+  /**
+   * Bound, in bytes, of the cache of pool chunks whose buffers were garbage-collected (kept
+   * mapped and registered for the next `allocate`). Default: env TENSORWIRE_NIXL_POOL_CACHE_BYTES,
+   * else 1 GiB. 0 unmaps every chunk as soon as its buffer is collected.
+   */
+  readonly poolCacheBytes?: number;
+}
+
+/** The cache bound from the options, else the environment, else the default. */
+export function poolCacheBytesFrom(options: NixlEndpointOptions = {}, env = process.env): number {
+  const fromEnv = env.TENSORWIRE_NIXL_POOL_CACHE_BYTES;
+  const value = options.poolCacheBytes ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : DEFAULT_POOL_CACHE_BYTES);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new NixlError('ERR_OUT_OF_RANGE', `nixl: the pool cache bound must be a non-negative number of bytes, got ${String(value)}`);
+  }
+  return Math.floor(value);
+}
 
 /** Deadline used when `read` gets no usable timeout (non-finite or <= 0). */
 const NO_DEADLINE_MS = 2 ** 31 - 1;
@@ -19,6 +42,12 @@ function cpuBytes(t: TransportTensor, what: string): Uint8Array {
     );
   }
   return t.bytes();
+}
+
+/** A descriptor decoded for the addon (base64 and decimal strings parsed once per descriptor object). */
+interface DecodedDescriptor {
+  readonly peer: NativePeer;
+  readonly regions: readonly Omit<NativeReadRegion, 'dst'>[];
 }
 
 const EMPTY_REGION: NixlRegionDescriptor = { addr: '0', size: '0', rkey: '', reg: 0, genAddr: '0', token: '0', pool: false };
@@ -35,10 +64,12 @@ export class NixlEndpoint implements TransportEndpoint {
   private readonly live = new Map<string, number[]>();
   private nextDescriptor = 1;
   private closed = false;
+  /** Decoded descriptors, so that repeated reads of one descriptor object skip the parsing. */
+  private readonly decoded = new WeakMap<object, DecodedDescriptor>();
 
-  constructor(readonly name: string) {
+  constructor(readonly name: string, options: NixlEndpointOptions = {}) {
     const { Agent } = loadAddon();
-    this.agent = new Agent(name);
+    this.agent = new Agent(name, { poolCacheBytes: poolCacheBytesFrom(options) });
     this.workerAddress = this.agent.workerAddress.toString('base64');
     this.genRkey = this.agent.genRkey.toString('base64');
   }
@@ -98,28 +129,16 @@ export class NixlEndpoint implements TransportEndpoint {
     if (into.length !== d.regions.length) {
       throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: descriptor has ${d.regions.length} region(s), got ${into.length} destination(s)`);
     }
-    const regions: NativeReadRegion[] = d.regions.map((r, i) => {
+    const decoded = this.decode(d);
+    const regions: NativeReadRegion[] = decoded.regions.map((r, i) => {
       const dst = cpuBytes(into[i], `destination ${i}`);
-      if (String(dst.byteLength) !== r.size) {
-        throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: region ${i} has ${r.size} bytes, destination ${i} has ${dst.byteLength}`);
+      if (String(dst.byteLength) !== d.regions[i].size) {
+        throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: region ${i} has ${d.regions[i].size} bytes, destination ${i} has ${dst.byteLength}`);
       }
-      return {
-        addr: BigInt(r.addr),
-        rkey: Buffer.from(r.rkey, 'base64'),
-        dst,
-        genAddr: BigInt(r.genAddr),
-        token: BigInt(r.token),
-      };
+      return { ...r, dst };
     });
-    const peer = {
-      address: Buffer.from(d.workerAddress, 'base64'),
-      name: d.agent,
-      // Same host: the progress thread also watches the producer's pid to fail fast when it dies.
-      pid: d.host === this.host ? d.pid : 0,
-      genRkey: Buffer.from(d.genRkey, 'base64'),
-    };
     const t = Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.min(timeoutMs, NO_DEADLINE_MS) : NO_DEADLINE_MS;
-    await this.agent.read(peer, regions, t);
+    await this.agent.read(decoded.peer, regions, t);
   }
 
   /** Drop the registrations made by `register(...)` that returned `desc`. Idempotent. */
@@ -131,24 +150,51 @@ export class NixlEndpoint implements TransportEndpoint {
     for (const id of regs) this.releaseRegistration(id);
   }
 
-  /** Allocate `nbytes` of UCX-allocated registered memory; peers read it with a one-sided copy. */
+  /**
+   * Allocate `nbytes` of UCX-allocated registered memory; peers read it with a one-sided copy.
+   * Served from the pool cache when a chunk of the same size class is free (its contents are
+   * then undefined, like `Buffer.allocUnsafe`); a dropped buffer's chunk returns to the cache
+   * when V8 collects it.
+   */
   allocate(nbytes: number): Uint8Array {
     this.checkOpen();
     return this.agent.allocate(nbytes);
   }
 
-  /** Diagnostics: live registrations, pool chunks, cached endpoints and rkeys, pending reads. */
+  /** Diagnostics: live registrations, pool chunks in use and cached, endpoints, rkeys, pending reads. */
   stats(): NativeAgentStats {
     return this.agent.stats();
   }
 
-  /** Fail pending reads, close endpoints, drop registrations, destroy the worker. Idempotent. */
+  /** Fail pending reads, close endpoints, drop registrations, unmap cached pool chunks. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.agent.close();
     this.live.clear();
     this.buffers.clear();
+  }
+
+  private decode(d: NixlDescriptor): DecodedDescriptor {
+    const hit = this.decoded.get(d);
+    if (hit) return hit;
+    const decoded: DecodedDescriptor = {
+      peer: {
+        address: Buffer.from(d.workerAddress, 'base64'),
+        name: d.agent,
+        // Same host: the progress thread also watches the producer's pid to fail fast when it dies.
+        pid: d.host === this.host ? d.pid : 0,
+        genRkey: Buffer.from(d.genRkey, 'base64'),
+      },
+      regions: d.regions.map((r) => ({
+        addr: BigInt(r.addr),
+        rkey: Buffer.from(r.rkey, 'base64'),
+        genAddr: BigInt(r.genAddr),
+        token: BigInt(r.token),
+      })),
+    };
+    this.decoded.set(d, decoded);
+    return decoded;
   }
 
   private releaseRegistration(id: number): void {

@@ -9,7 +9,8 @@ import { nixlPlugin } from './plugin';
 registerTransport(nixlPlugin, { module: __filename });
 
 export { nixlPlugin };
-export { NixlEndpoint } from './endpoint';
+export { NixlEndpoint, DEFAULT_POOL_CACHE_BYTES, type NixlEndpointOptions } from './endpoint';
+export type { NativeAgentStats as NixlStats, NativePoolCacheStats as NixlPoolCacheStats } from './addon';
 export { NixlError } from './errors';
 export type { NixlDescriptor, NixlRegionDescriptor } from './descriptor';
 export { runBareUcxRead, type BareReadOptions, type BareReadResult, type BareReadRow } from './bare-read';

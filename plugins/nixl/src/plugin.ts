@@ -24,6 +24,7 @@ export const nixlPlugin: TransportPlugin = {
   },
 
   async createEndpoint(ctx: EndpointContext): Promise<NixlEndpoint> {
-    return new NixlEndpoint(ctx.processName);
+    const bound = ctx.options.poolCacheBytes;
+    return new NixlEndpoint(ctx.processName, typeof bound === 'number' ? { poolCacheBytes: bound } : {});
   },
 };

@@ -1,21 +1,25 @@
 // agent.cc: JS binding of one agent.
 //
-//   new Agent(name)
+//   new Agent(name, { poolCacheBytes? })   poolCacheBytes: bound of the pool cache (default 1 GiB)
 //   agent.workerAddress: Buffer            this agent's UCP worker address
 //   agent.genRkey: Buffer                  packed rkey of the generation table
 //   agent.register(u8) -> { id, addr: bigint, size, rkey: Buffer, genAddr: bigint, token: bigint,
 //                           refs, pool }   (same buffer again: same id, refs + 1)
 //   agent.release(id) -> references left (0: unregistered), -1 if unknown
-//   agent.allocate(n) -> Uint8Array over UCX-allocated registered memory
+//   agent.allocate(n) -> Uint8Array over UCX-allocated registered memory (exactly n bytes of a
+//                        cached or new chunk of n's size class; contents undefined)
 //   agent.read(peer, regions, timeoutMs) -> Promise<void>
 //       peer: { address: Buffer, name: string, pid: number, genRkey: Buffer }
 //       regions: [{ addr: bigint, rkey: Buffer, dst: Uint8Array, genAddr: bigint, token: bigint }]
-//   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads }
+//   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads, closed,
+//                      pool: { cachedChunks, cachedBytes, limitBytes, slabs, hits, misses, returned,
+//                              evicted } }
 //   agent.close() -> Promise<void>
 #include "agent.h"
 
 #include <exception>
 
+#include "pool_cache.h"
 #include "tensorwire/errors.h"
 
 namespace twnixl {
@@ -63,9 +67,12 @@ struct ReadDone {
 
 /** Finalizer hint of a pool ArrayBuffer: keeps the mapping alive as long as the ArrayBuffer. */
 struct PoolHint {
-  RegionPtr region;
+  PoolLease lease;
   std::weak_ptr<MemoryRegistry> registry;
+  int64_t external = 0;  // bytes reported to V8 for this buffer
 };
+
+constexpr double kDefaultPoolCacheBytes = 1024.0 * 1024 * 1024;
 
 }  // namespace
 
@@ -87,9 +94,16 @@ Agent::Agent(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Agent>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) tensorwire::ThrowTypeError(env, "Agent(name): name must be a string");
   name_ = info[0].As<Napi::String>().Utf8Value();
+  double cacheBytes = kDefaultPoolCacheBytes;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Value v = info[1].As<Napi::Object>().Get("poolCacheBytes");
+    if (v.IsNumber()) cacheBytes = v.As<Napi::Number>().DoubleValue();
+  }
+  if (!(cacheBytes >= 0) || cacheBytes > 9.0e15)
+    tensorwire::ThrowTypeError(env, "poolCacheBytes must be a non-negative number", "ERR_OUT_OF_RANGE");
   Guard(env, [&] {
     ctx_ = std::make_shared<UcpContext>(name_);
-    mem_ = std::make_shared<MemoryRegistry>(ctx_);
+    mem_ = std::make_shared<MemoryRegistry>(ctx_, static_cast<size_t>(cacheBytes));
     return 0;
   });
   tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
@@ -126,7 +140,7 @@ void Agent::ShutdownNow() {
   if (engine_) engine_->Stop();
   if (!closed_) {
     closed_ = true;
-    if (mem_) mem_->ReleaseAll();
+    if (mem_) mem_->Close();
     tsfn_.Abort();
   }
 }
@@ -185,15 +199,24 @@ Napi::Value Agent::Allocate(const Napi::CallbackInfo& info) {
   if (!(n >= 0) || n != static_cast<double>(static_cast<size_t>(n)))
     tensorwire::ThrowTypeError(env, "allocate(nbytes): nbytes must be a non-negative integer", "ERR_OUT_OF_RANGE");
   if (n == 0) return Napi::Uint8Array::New(env, 0);
-  RegionPtr chunk = Guard(env, [&] { return mem_->AllocatePool(static_cast<size_t>(n)); });
-  auto* hint = new PoolHint{chunk, mem_};
+  bool reused = false;
+  PoolLease lease = Guard(env, [&] { return mem_->AllocatePool(static_cast<size_t>(n), &reused); });
+  // Tell V8 what this small object really holds, so that it collects dropped pool buffers soon
+  // enough for their chunks to come back to the cache (it would otherwise see a few bytes).
+  auto external = static_cast<int64_t>(lease.capacity);
+  uint8_t* data = lease.addr;
+  auto* hint = new PoolHint{std::move(lease), mem_, external};
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-      env, chunk->base, static_cast<size_t>(n),
-      [](Napi::Env, void*, PoolHint* h) {
-        if (auto reg = h->registry.lock()) reg->ForgetPoolChunk(h->region->base);
-        delete h;  // the last owner of the mapping unmaps it
+      env, data, static_cast<size_t>(n),
+      [](Napi::Env env, void*, PoolHint* h) {
+        int64_t ignored = 0;
+        napi_adjust_external_memory(env, -h->external, &ignored);  // never throw in a finalizer
+        if (auto reg = h->registry.lock()) reg->ReturnPool(std::move(h->lease));
+        delete h;  // a chunk that was not cached is unmapped by its last owner
       },
       hint);
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, external, &ignored);
   return Napi::Uint8Array::New(env, static_cast<size_t>(n), ab, 0);
 }
 
@@ -271,6 +294,19 @@ Napi::Value Agent::Stats(const Napi::CallbackInfo& info) {
   o.Set("rkeys", Napi::Number::New(env, s.rkeys));
   o.Set("pendingReads", Napi::Number::New(env, s.pendingReads));
   o.Set("closed", Napi::Boolean::New(env, closed_));
+  Napi::Object pool = Napi::Object::New(env);
+  if (mem_) {
+    const PoolCache::Stats& c = mem_->poolCache().stats();
+    pool.Set("cachedChunks", Napi::Number::New(env, static_cast<double>(c.cachedChunks)));
+    pool.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(c.cachedBytes)));
+    pool.Set("limitBytes", Napi::Number::New(env, static_cast<double>(c.limitBytes)));
+    pool.Set("hits", Napi::Number::New(env, static_cast<double>(c.hits)));
+    pool.Set("misses", Napi::Number::New(env, static_cast<double>(c.misses)));
+    pool.Set("returned", Napi::Number::New(env, static_cast<double>(c.returned)));
+    pool.Set("evicted", Napi::Number::New(env, static_cast<double>(c.evicted)));
+    pool.Set("slabs", Napi::Number::New(env, static_cast<double>(c.slabs)));
+  }
+  o.Set("pool", pool);
   return o;
 }
 
@@ -291,7 +327,7 @@ Napi::Value Agent::Close(const Napi::CallbackInfo& info) {
         if (closer_.joinable()) closer_.join();
         if (!closed_) {
           closed_ = true;
-          mem_->ReleaseAll();
+          mem_->Close();  // registrations and every cached pool chunk
           // Reads that were still pending were settled by the completions queued before this call.
           tsfn_.Release();
         }

@@ -77,6 +77,7 @@ Engine::Engine(ContextPtr ctx, Completion onComplete) : ctx_(std::move(ctx)), on
   }
   address_.assign(reinterpret_cast<const char*>(addr), len);
   ucp_worker_release_address(worker_, addr);
+
   st = ucp_worker_get_efd(worker_, &workerFd_);
   if (st != UCS_OK) workerFd_ = -1;  // fall back to short naps
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -171,6 +172,12 @@ Endpoint* Engine::GetEndpoint(const ReadRequest& req, ErrorInfo& err) {
   }
   endpoints_[ep->address] = ep;
   statEndpoints_ = endpoints_.size();
+  ucp_request_param_t fp{};
+  ucs_status_ptr_t flush = ucp_ep_flush_nbx(ep->handle, &fp);
+  if (UCS_PTR_IS_PTR(flush))
+    ep->flushRequest = flush;
+  else
+    ep->ready = true;  // wired up already (or failed: the reads then fail with UCX's status)
   return ep;
 }
 
@@ -187,6 +194,22 @@ ucp_rkey_h Engine::GetRkey(Endpoint* ep, const std::string& packed, ErrorInfo& e
   ep->rkeys.emplace(packed, rkey);
   ++statRkeys_;
   return rkey;
+}
+
+void Engine::PollEndpointsReady() {
+  for (auto& kv : endpoints_) {
+    Endpoint* ep = kv.second;
+    if (ep->ready || !ep->flushRequest || ucp_request_check_status(ep->flushRequest) == UCS_INPROGRESS) continue;
+    ucp_request_free(ep->flushRequest);
+    ep->flushRequest = nullptr;
+    ep->ready = true;
+    std::vector<ReadJob*> waiting;
+    waiting.swap(ep->waiting);
+    for (ReadJob* job : waiting) {
+      job->waitingForEp = false;
+      if (job->error.empty()) PostPhase(job);
+    }
+  }
 }
 
 void Engine::SetError(ReadJob* job, ErrorInfo error) {
@@ -283,10 +306,15 @@ void Engine::ReapEndpoints(bool force) {
       ucp_request_free(ep->closeRequest);
       ep->closeRequest = nullptr;
     }
-    if ((!ep->closeRequest && ep->jobs.empty()) || force) {
+    if (ep->flushRequest && ucp_request_check_status(ep->flushRequest) != UCS_INPROGRESS) {
+      ucp_request_free(ep->flushRequest);
+      ep->flushRequest = nullptr;
+    }
+    bool idle = !ep->closeRequest && !ep->flushRequest && ep->jobs.empty();
+    if (idle || force) {
       for (auto& kv : ep->rkeys) ucp_rkey_destroy(kv.second);
       statRkeys_ -= ep->rkeys.size();
-      if (!force || (!ep->closeRequest && ep->jobs.empty())) delete ep;  // else leaked on purpose
+      if (idle) delete ep;  // else leaked on purpose: UCX may still call back into it
       dying_[i] = dying_.back();
       dying_.pop_back();
     } else {
@@ -328,6 +356,11 @@ void Engine::StartJob(ReadJob* job) {
     if (!job->genKey) return;
   }
   job->phase = job->genKey ? 1 : 2;
+  if (!ep->ready) {
+    job->waitingForEp = true;
+    ep->waiting.push_back(job);
+    return;
+  }
   PostPhase(job);
 }
 
@@ -385,6 +418,8 @@ void Engine::Finish(ReadJob* job) {
   if (job->ep) {
     auto& v = job->ep->jobs;
     v.erase(std::remove(v.begin(), v.end(), job), v.end());
+    auto& w = job->ep->waiting;
+    w.erase(std::remove(w.begin(), w.end(), job), w.end());
   }
   jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
   --statPending_;
@@ -439,9 +474,11 @@ void Engine::Run() {
     }
     for (auto& e : errors_) FailEndpoint(e.first, e.second);
     errors_.clear();
+    PollEndpointsReady();
     CheckDeadlinesAndPeers();
     for (ReadJob* job : std::vector<ReadJob*>(jobs_)) {
-      if (job->outstanding == 0) CheckFinished(job);
+      // A job waiting for its endpoint has posted nothing yet: done only when it failed.
+      if (job->outstanding == 0 && (!job->waitingForEp || !job->error.empty())) CheckFinished(job);
     }
     AbandonStuckJobs();
     ReapEndpoints(false);

@@ -65,6 +65,7 @@ struct ReadJob {
   ucp_rkey_h genKey = nullptr;
   Clock::time_point failedAt{};  // when `error` was set while requests were outstanding
   bool abandoned = false;        // settled in JS; waits here for UCX's late callbacks
+  bool waitingForEp = false;     // keys unpacked; posts once its endpoint is wired up
 };
 
 struct Endpoint {
@@ -78,6 +79,15 @@ struct Endpoint {
   std::vector<ReadJob*> jobs;
   void* closeRequest = nullptr;
   bool closing = false;
+  // UCX 1.13 asserts (rma_basic.c: rkey->cache.ep_cfg_index == ep->cfg_index) when it replays an
+  // RMA request that was queued on a wireup proxy lane while the endpoint was wiring up
+  // (openucx/ucx#6872; seen when a busy producer answers the wireup request late). A new
+  // endpoint is flushed first and reads are posted once that flush completed. That waits for
+  // the wireup of p2p transports (tcp); with shared memory the flush completes at once and the
+  // abort can still happen under heavy load (see README, Known limits).
+  void* flushRequest = nullptr;
+  bool ready = false;
+  std::vector<ReadJob*> waiting;
   void* engine = nullptr;  // the owning Engine, for the error callback
 };
 
@@ -122,6 +132,7 @@ class Engine {
   ucp_rkey_h GetRkey(Endpoint* ep, const std::string& packed, tensorwire::ErrorInfo& err);
   void FailEndpoint(Endpoint* ep, const std::string& why);
   void ReapEndpoints(bool force);
+  void PollEndpointsReady();
   void CheckDeadlinesAndPeers();
   void Sleep();
   void Wake();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tensorwire/errors.h"
+#include "pool_cache.h"
 #include "ucx_status.h"
 
 namespace twnixl {
@@ -75,7 +76,8 @@ static RegionPtr Map(const ContextPtr& ctx, void* addr, size_t length, bool allo
 RegionPtr MapExisting(const ContextPtr& ctx, void* addr, size_t length) { return Map(ctx, addr, length, false); }
 RegionPtr MapAllocate(const ContextPtr& ctx, size_t length) { return Map(ctx, nullptr, length, true); }
 
-MemoryRegistry::MemoryRegistry(ContextPtr ctx) : ctx_(std::move(ctx)) {
+MemoryRegistry::MemoryRegistry(ContextPtr ctx, size_t poolCacheBytes) : ctx_(std::move(ctx)) {
+  cache_ = std::make_unique<PoolCache>(ctx_, poolCacheBytes);
   gen_ = MapAllocate(ctx_, kGenSlots * sizeof(uint64_t));
   std::memset(gen_->base, 0, kGenSlots * sizeof(uint64_t));
   freeSlots_.reserve(kGenSlots);
@@ -85,17 +87,6 @@ MemoryRegistry::MemoryRegistry(ContextPtr ctx) : ctx_(std::move(ctx)) {
 static void StoreToken(uint8_t* table, uint32_t slot, uint64_t value) {
   // Readers copy the slot from another process; an aligned 8-byte atomic store is never torn.
   __atomic_store_n(reinterpret_cast<uint64_t*>(table) + slot, value, __ATOMIC_RELEASE);
-}
-
-RegionPtr MemoryRegistry::FindPoolChunk(uint8_t* addr, size_t size) const {
-  auto key = reinterpret_cast<uintptr_t>(addr);
-  auto it = pool_.upper_bound(key);
-  if (it == pool_.begin()) return nullptr;
-  --it;
-  RegionPtr chunk = it->second.lock();
-  if (!chunk) return nullptr;
-  if (addr >= chunk->base && addr + size <= chunk->base + chunk->length) return chunk;
-  return nullptr;
 }
 
 const Registration& MemoryRegistry::Acquire(uint8_t* addr, size_t size) {
@@ -111,7 +102,7 @@ const Registration& MemoryRegistry::Acquire(uint8_t* addr, size_t size) {
     throw CodedError("NIXL_TOO_MANY_REGISTRATIONS",
                      "more than " + std::to_string(kGenSlots) + " live registrations; release some first");
   }
-  RegionPtr region = FindPoolChunk(addr, size);
+  RegionPtr region = cache_->FindLive(addr, size);
   if (!region) region = MapExisting(ctx_, addr, size);  // may throw; nothing changed yet
   Registration r;
   r.id = nextId_++;
@@ -145,12 +136,27 @@ void MemoryRegistry::ReleaseAll() {
   byRange_.clear();
 }
 
-RegionPtr MemoryRegistry::AllocatePool(size_t size) {
-  RegionPtr chunk = MapAllocate(ctx_, size);
-  pool_[reinterpret_cast<uintptr_t>(chunk->base)] = chunk;
-  return chunk;
+MemoryRegistry::~MemoryRegistry() = default;
+
+PoolLease MemoryRegistry::AllocatePool(size_t size, bool* reused) { return cache_->Take(size, reused); }
+
+size_t MemoryRegistry::poolChunkCount() const { return cache_->liveCount(); }
+
+void MemoryRegistry::ReturnPool(PoolLease lease) {
+  if (lease.slab) {
+    // A registration inside this slot (only possible through the raw agent): never reuse it.
+    auto lo = reinterpret_cast<uintptr_t>(lease.addr);
+    auto it = byRange_.lower_bound(std::make_pair(lo, size_t(0)));
+    if (it != byRange_.end() && it->first.first < lo + lease.capacity) return;
+  }
+  // A released registration's token is gone for good, so descriptors of the memory's previous
+  // contents fail with NIXL_REGISTRATION_RELEASED once it is reused (see README).
+  cache_->Give(std::move(lease));
 }
 
-void MemoryRegistry::ForgetPoolChunk(uint8_t* base) { pool_.erase(reinterpret_cast<uintptr_t>(base)); }
+void MemoryRegistry::Close() {
+  ReleaseAll();
+  cache_->Close();
+}
 
 }  // namespace twnixl

@@ -45,6 +45,9 @@ RegionPtr MapExisting(const ContextPtr& ctx, void* addr, size_t length);
 /** Allocate registered memory with UCP_MEM_MAP_ALLOCATE (shared memory here). */
 RegionPtr MapAllocate(const ContextPtr& ctx, size_t length);
 
+class PoolCache;
+struct PoolLease;
+
 /** A live registration as handed to JavaScript (and put in the descriptor). */
 struct Registration {
   uint32_t id = 0;
@@ -68,7 +71,8 @@ class MemoryRegistry {
  public:
   static constexpr uint32_t kGenSlots = 65536;
 
-  explicit MemoryRegistry(ContextPtr ctx);
+  MemoryRegistry(ContextPtr ctx, size_t poolCacheBytes);
+  ~MemoryRegistry();
 
   /** Register [addr, addr+size) or take one more reference on the existing registration. */
   const Registration& Acquire(uint8_t* addr, size_t size);
@@ -77,17 +81,28 @@ class MemoryRegistry {
   /** Drop every registration (close). */
   void ReleaseAll();
 
-  /** Allocate a pool chunk; the caller's ArrayBuffer finalizer calls ForgetPoolChunk. */
-  RegionPtr AllocatePool(size_t size);
-  void ForgetPoolChunk(uint8_t* base);
+  /**
+   * A pool chunk of at least `size` bytes (its size class): a cached one when there is one
+   * (`*reused` true: mapped, registered and touched already), else a new mapping. The caller's
+   * ArrayBuffer finalizer hands it back with ReturnPoolChunk.
+   */
+  PoolLease AllocatePool(size_t size, bool* reused);
+  /**
+   * The last JS view of a lease was garbage-collected: keep its memory for the next allocate().
+   * Memory that a registration still covers (registered through the raw agent and never
+   * released; the endpoint prevents this) is never reused: a whole chunk is unmapped when that
+   * registration is released, a slab slot stays out of use.
+   */
+  void ReturnPool(PoolLease lease);
+  /** close(): drop registrations and unmap every cached chunk; later returns unmap at once. */
+  void Close();
 
   const RegionPtr& genTable() const { return gen_; }
   size_t registrationCount() const { return regs_.size(); }
-  size_t poolChunkCount() const { return pool_.size(); }
+  size_t poolChunkCount() const;
+  const PoolCache& poolCache() const { return *cache_; }
 
  private:
-  RegionPtr FindPoolChunk(uint8_t* addr, size_t size) const;
-
   ContextPtr ctx_;
   RegionPtr gen_;
   std::vector<uint32_t> freeSlots_;
@@ -95,7 +110,7 @@ class MemoryRegistry {
   uint32_t nextId_ = 1;
   std::unordered_map<uint32_t, Registration> regs_;
   std::map<std::pair<uintptr_t, size_t>, uint32_t> byRange_;
-  std::map<uintptr_t, std::weak_ptr<MappedRegion>> pool_;  // keyed by chunk base
+  std::unique_ptr<PoolCache> cache_;  // the pool: chunks and slabs in use, cached chunks
 };
 
 }  // namespace twnixl
