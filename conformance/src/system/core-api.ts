@@ -16,13 +16,9 @@ export interface TensorLike {
   add_(x: number): unknown;
 }
 
-export interface ActorStats {
-  pid: number;
-  gpuObjects: number;
-  tensors: number;
-  receivedCopies: number;
-  pendingTransfers: number;
-}
+/** Core's own type: what `actorStats(handle)` reports. */
+export type { ActorStats } from '@tensorwire/core';
+import type { ActorStats } from '@tensorwire/core';
 
 export interface GroupLike {
   readonly name: string;
