@@ -130,6 +130,23 @@ test.serial('a read times out with NIXL_TIMEOUT; the producer is readable again 
   await readAndCheck(t, desc, 51);
 });
 
+test.serial('reads that time out before the wireup reply, then a late reply: the reader survives (UCX 1.13 replay)', async (t) => {
+  // UCX queues gets posted before the producer answered the wireup and replays them when the
+  // answer comes, even after the timed-out endpoint was force-closed. The remote keys they use
+  // must still be alive then (this aborted the reader in about 1 of 4 runs before the fix).
+  for (let i = 0; i < 3; i++) {
+    const p = await producer(`late-wireup-${i}`);
+    const desc = await p.call<NixlDescriptor>('register', { sizes: [MiB], seed: 61 + i });
+    p.signal('SIGSTOP');
+    const err = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(MiB))], 300));
+    t.is((err as { code?: string }).code, 'NIXL_TIMEOUT', err?.message);
+    await new Promise((r) => setTimeout(r, 250)); // past the abandon grace: the old read's keys would be freed
+    p.signal('SIGCONT');
+    await readAndCheck(t, desc, 61 + i);
+    await p.kill();
+  }
+});
+
 test('UCX environment settings are honoured (UCX_TLS=tcp on both sides)', async (t) => {
   const env = { UCX_TLS: 'tcp' };
   const p = await producer('tcp-producer', env);

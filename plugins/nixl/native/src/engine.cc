@@ -225,7 +225,10 @@ void Engine::AbandonStuckJobs() {
     if (job->ep) {
       auto& v = job->ep->jobs;
       v.erase(std::remove(v.begin(), v.end(), job), v.end());
-      job->ep = nullptr;  // the endpoint may be destroyed before UCX calls back
+      // UCX still holds requests that use this endpoint's remote keys: keep them until it lets go.
+      job->lateEp = job->ep;
+      ++job->lateEp->lateJobs;
+      job->ep = nullptr;
     }
     jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
     job->abandoned = true;
@@ -236,6 +239,7 @@ void Engine::AbandonStuckJobs() {
   for (size_t i = 0; i < abandoned_.size();) {
     ReadJob* job = abandoned_[i];
     if (job->outstanding == 0) {
+      if (job->lateEp) --job->lateEp->lateJobs;  // ReapEndpoints may now free its keys
       onComplete_(job->req.id, job->error, Settle::kLate);
       delete job;
       abandoned_[i] = abandoned_.back();
@@ -310,10 +314,13 @@ void Engine::ReapEndpoints(bool force) {
       ucp_request_free(ep->flushRequest);
       ep->flushRequest = nullptr;
     }
-    bool idle = !ep->closeRequest && !ep->flushRequest && ep->jobs.empty();
+    bool idle = !ep->closeRequest && !ep->flushRequest && ep->jobs.empty() && ep->lateJobs == 0;
     if (idle || force) {
-      for (auto& kv : ep->rkeys) ucp_rkey_destroy(kv.second);
-      statRkeys_ -= ep->rkeys.size();
+      // Keys that requests still in UCX point at are leaked on purpose (at shutdown only).
+      if (ep->jobs.empty() && ep->lateJobs == 0) {
+        for (auto& kv : ep->rkeys) ucp_rkey_destroy(kv.second);
+        statRkeys_ -= ep->rkeys.size();
+      }
       if (idle) delete ep;  // else leaked on purpose: UCX may still call back into it
       dying_[i] = dying_.back();
       dying_.pop_back();
@@ -336,7 +343,7 @@ void Engine::StartJob(ReadJob* job) {
   // Each new producer registration has new packed bytes; bound the cache so that a long-lived
   // connection to a busy producer does not grow without limit. Only when no other read on this
   // endpoint holds keys from it.
-  if (ep->rkeys.size() >= 4096 && ep->jobs.size() == 1) {
+  if (ep->rkeys.size() >= 4096 && ep->jobs.size() == 1 && ep->lateJobs == 0) {
     for (auto& kv : ep->rkeys) ucp_rkey_destroy(kv.second);
     statRkeys_ -= ep->rkeys.size();
     ep->rkeys.clear();

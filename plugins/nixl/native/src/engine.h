@@ -65,6 +65,7 @@ struct ReadJob {
   ucp_rkey_h genKey = nullptr;
   Clock::time_point failedAt{};  // when `error` was set while requests were outstanding
   bool abandoned = false;        // settled in JS; waits here for UCX's late callbacks
+  Endpoint* lateEp = nullptr;    // while abandoned: the endpoint whose remote keys its requests use
   bool waitingForEp = false;     // keys unpacked; posts once its endpoint is wired up
 };
 
@@ -79,12 +80,16 @@ struct Endpoint {
   std::vector<ReadJob*> jobs;
   void* closeRequest = nullptr;
   bool closing = false;
-  // UCX 1.13 asserts (rma_basic.c: rkey->cache.ep_cfg_index == ep->cfg_index) when it replays an
-  // RMA request that was queued on a wireup proxy lane while the endpoint was wiring up
-  // (openucx/ucx#6872; seen when a busy producer answers the wireup request late). A new
-  // endpoint is flushed first and reads are posted once that flush completed. That waits for
-  // the wireup of p2p transports (tcp); with shared memory the flush completes at once and the
-  // abort can still happen under heavy load (see README, Known limits).
+  // Abandoned reads (see ReadJob::lateEp) whose requests UCX still holds. They point at this
+  // endpoint's remote keys, so the keys (and the endpoint) live until the count is back to 0.
+  // UCX 1.13 keeps gets that were queued while the endpoint was wiring up even after a forced
+  // close, and replays them when the peer's wireup reply arrives; with destroyed keys it read
+  // freed memory and aborted (rma_basic.c: rkey->cache.ep_cfg_index == ep->cfg_index).
+  size_t lateJobs = 0;
+  // A new endpoint is flushed and its first reads are posted once that flush completed. That
+  // waits for the wireup of p2p transports (tcp). Over shared memory the flush completes at once,
+  // before the peer's wireup reply, so early gets may be queued by UCX on the wireup proxy lane
+  // and replayed later (harmless: see lateJobs for the one case that was not).
   void* flushRequest = nullptr;
   bool ready = false;
   std::vector<ReadJob*> waiting;
