@@ -14,8 +14,12 @@ import type { GetOptions } from '../runtime/context';
 import type { Runtime } from '../runtime/runtime';
 import { getTransport, OBJECT_STORE } from '../transport/registry';
 
+/** Longest a free waits for a message to travel with. */
+const FREE_BATCH_MS = 5;
+
 export class GpuObjectManager {
   private tagSeq = 0;
+  private readonly pendingFrees = new Map<string, string[]>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -76,6 +80,7 @@ export class GpuObjectManager {
     const tag = ++this.tagSeq;
     const producer = this.rt.actors.get(gpu.producerId)!;
     const groupName = route.group.name;
+    this.flushFrees(gpu.producerId);
     producer.conn!
       .request('gpu.send', { objectId: e.id, group: groupName, dstRank: route.dstRank, tag })
       .catch((err: Error) => this.onSendFailed(groupName, e.id, gpu.producerName, rec.info.name, err));
@@ -139,9 +144,28 @@ export class GpuObjectManager {
     this.dropOnProducer(e);
   }
 
+  /**
+   * Frees are batched per producer and sent with the next message to it (or within a few ms):
+   * a socket write costs far more than the free itself, and frees are off the critical path.
+   */
   private dropOnProducer(e: ObjectEntry): void {
-    const conn = e.gpu ? this.rt.aliveConn(e.gpu.producerId) : undefined;
-    conn?.notify('gpu.free', { ids: [e.id] });
+    if (!e.gpu) return;
+    const producer = e.gpu.producerId;
+    const ids = this.pendingFrees.get(producer);
+    if (ids) {
+      ids.push(e.id);
+      return;
+    }
+    this.pendingFrees.set(producer, [e.id]);
+    setTimeout(() => this.flushFrees(producer), FREE_BATCH_MS).unref();
+  }
+
+  /** Send the frees queued for `producerId` now (called before any other message to it). */
+  flushFrees(producerId: string): void {
+    const ids = this.pendingFrees.get(producerId);
+    if (!ids) return;
+    this.pendingFrees.delete(producerId);
+    this.rt.aliveConn(producerId)?.notify('gpu.free', { ids });
   }
 
   onProducerDied(actorId: string): void {

@@ -290,6 +290,7 @@ export class Runtime implements CoreContext {
   async actorStats(actorId: string): Promise<ActorStats> {
     const conn = this.aliveConn(actorId);
     if (!conn) throw this.actors.get(actorId)?.death ?? new InvalidArgumentError(`no running actor ${actorId}`);
+    this.gpu.flushFrees(actorId); // stats reflect every free made before
     return conn.request<ActorStats>('stats');
   }
 
@@ -330,6 +331,7 @@ export class Runtime implements CoreContext {
         const resolved: Record<string, ResolvedRef> = {};
         for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec);
         rec.inflight.set(objectId, { objectId, refIds });
+        this.gpu.flushFrees(rec.info.actorId); // rides in the same write as the call
         rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport });
       } catch (err) {
         this.releaseRefs(refIds);
