@@ -12,7 +12,7 @@ import { SIZES, type Measurement } from './harness/stats';
 import { writeReport } from './harness/report';
 import { memcpyBaseline, socketBaselines } from './baselines/socket';
 import { torchGlooBaseline } from './baselines/torch-gloo';
-import { actorToActor, emptyCallRtt } from './suites/runtime-paths';
+import { compareActorPaths, emptyCallRtt, type ActorPath } from './suites/runtime-paths';
 import { BenchActor } from './suites/bench-actor';
 import { transportSections } from './suites/transports';
 
@@ -43,17 +43,29 @@ async function main(): Promise<void> {
   try {
     process.stderr.write('runtime\n');
     log([await emptyCallRtt()]);
-    const a = await spawn(BenchActor, { name: 'bench-sender' });
-    const b = await spawn(BenchActor, { name: 'bench-receiver' });
-    log(await actorToActor('object store (actor to actor)', a, b, sizes));
     for (const section of sections) {
-      process.stderr.write(`${section.name}\n`);
+      process.stderr.write(`${section.name} ceiling\n`);
       try {
-        log(await section.run(a, b, sizes));
+        log(await section.ceilings(sizes));
       } catch (err) {
         process.stderr.write(`  skipped: ${(err as Error).message}\n`);
       }
     }
+    const a = await spawn(BenchActor, { name: 'bench-sender' });
+    const b = await spawn(BenchActor, { name: 'bench-receiver' });
+    const undo: Array<() => Promise<void>> = [];
+    const paths: ActorPath[] = [{ label: 'object store (actor to actor)' }];
+    for (const section of sections) {
+      try {
+        if (section.setup) undo.push(await section.setup(a, b));
+        paths.push(...section.paths);
+      } catch (err) {
+        process.stderr.write(`  ${section.name} paths skipped: ${(err as Error).message}\n`);
+      }
+    }
+    process.stderr.write(`actor to actor, interleaved: ${paths.map((p) => p.label).join(' | ')}\n`);
+    log(await compareActorPaths(a, b, paths, sizes));
+    for (const u of undo) await u();
   } finally {
     await shutdown();
   }

@@ -4,6 +4,7 @@ import { actor, emptyRegistered, Tensor } from '@tensorwire/core';
 @actor()
 export class BenchActor {
   private held: Tensor | null = null;
+  private heldRegistered: Tensor | null = null;
 
   /** Prepare a tensor of `nbytes` random bytes (allocated once, outside the timed part). */
   prepare(nbytes: number): number {
@@ -17,7 +18,7 @@ export class BenchActor {
   async prepareRegistered(nbytes: number, transport: string): Promise<number> {
     const t = await emptyRegistered([nbytes], { dtype: 'uint8', transport });
     for (let i = 0; i < nbytes; i += 4096) t.data[i] = (i * 2654435761) & 0xff;
-    this.held = t;
+    this.heldRegistered = t;
     return nbytes;
   }
 
@@ -25,6 +26,12 @@ export class BenchActor {
   give(): Tensor {
     if (!this.held) throw new Error('call prepare(nbytes) first');
     return this.held;
+  }
+
+  /** Return the tensor prepared by prepareRegistered. */
+  giveRegistered(): Tensor {
+    if (!this.heldRegistered) throw new Error('call prepareRegistered(nbytes, transport) first');
+    return this.heldRegistered;
   }
 
   /** Consume a tensor: touch it and report its size. */

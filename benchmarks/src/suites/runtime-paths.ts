@@ -12,28 +12,50 @@ export async function emptyCallRtt(reps = 2000): Promise<Measurement> {
   return m;
 }
 
+/** One way of moving the sender's tensor to the receiver. */
+export interface ActorPath {
+  label: string;
+  /** undefined: the object store */
+  transport?: string;
+  /** the tensor lives in the transport's registered pool */
+  registered?: boolean;
+}
+
 /**
- * Time of `get(receiver.consume.remote(sender.give.remote()))` with the tensor already made:
- * two calls plus the move. `transport` undefined means the object store.
+ * Time of `get(receiver.consume.remote(sender.give.remote()))` (two calls plus the move) for
+ * each path, with the tensor made beforehand. The paths take turns rep by rep, so drift of a
+ * noisy machine (GC, other load) falls on all of them alike.
  */
-export async function actorToActor(
-  label: string,
+export async function compareActorPaths(
   sender: ActorHandle<BenchActor>,
   receiver: ActorHandle<BenchActor>,
+  paths: readonly ActorPath[],
   sizes: readonly number[],
-  transport?: string,
-  registered = false,
 ): Promise<Measurement[]> {
   const out: Measurement[] = [];
   for (const n of sizes) {
-    await get(registered && transport ? sender.prepareRegistered.remote(n, transport) : sender.prepare.remote(n));
-    const give = transport ? sender.give.options({ tensorTransport: transport }) : sender.give;
-    const samples = await sample(async () => {
-      const ref = give.remote();
-      await get(receiver.consume.remote(ref));
-      await free(ref);
-    }, repsFor(n));
-    out.push(measurement(label, n, samples));
+    await get(sender.prepare.remote(n));
+    const pool = paths.find((p) => p.registered && p.transport);
+    if (pool) await get(sender.prepareRegistered.remote(n, pool.transport!));
+    const runs = paths.map((p) => {
+      const method = p.registered ? sender.giveRegistered : sender.give;
+      const give = p.transport ? method.options({ tensorTransport: p.transport }) : method;
+      return async (): Promise<void> => {
+        const ref = give.remote();
+        await get(receiver.consume.remote(ref));
+        await free(ref);
+      };
+    });
+    const samples: number[][] = paths.map(() => []);
+    const reps = repsFor(n);
+    for (let r = -Math.min(3, reps); r < reps; r++) {
+      for (let i = 0; i < runs.length; i++) {
+        const t0 = process.hrtime.bigint();
+        await runs[i]!();
+        if (r >= 0) samples[i]!.push(Number(process.hrtime.bigint() - t0));
+      }
+    }
+    paths.forEach((p, i) => out.push(measurement(p.label, n, samples[i]!)));
   }
   return out;
 }
