@@ -67,7 +67,15 @@ export class WorkerRuntime {
     });
     this.installHandlers();
     try {
-      for (const t of spec.transports) require(t.module);
+      for (const t of spec.transports) {
+        // A transport that cannot load here must not stop the actor: its use fails later with
+        // InvalidTransportError / TransportUnavailableError, which name the fix.
+        try {
+          require(t.module);
+        } catch (err) {
+          this.logger.warn(`actor ${spec.name}: transport '${t.name}' (${t.module}) could not be loaded: ${(err as Error).message}`);
+        }
+      }
       const cls = await loadActorClass(spec.module, spec.className);
       const inputs = await this.materializeMap(spec.resolved);
       const args = this.decodeArgs(spec.args, inputs) as unknown[];
