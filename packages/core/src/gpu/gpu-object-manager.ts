@@ -37,14 +37,19 @@ export class GpuObjectManager {
     };
   }
 
+  /** The resolution of an entry that is failed, freed or an ordinary stored value; else undefined. */
+  private unlessGpuObject(e: ObjectEntry): ResolvedRef | undefined {
+    if (e.state !== 'ready') return this.errorRef(e);
+    if (e.gpu) return undefined;
+    const value = this.rt.store.get(e.id);
+    return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
+  }
+
   /** How consumer actor `rec` obtains the value of a call argument. */
   async resolveForCall(e: ObjectEntry, rec: ActorRecord): Promise<ResolvedRef> {
-    if (e.state !== 'ready') return this.errorRef(e);
-    const gpu = e.gpu;
-    if (!gpu) {
-      const value = this.rt.store.get(e.id);
-      return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
-    }
+    const notGpu = this.unlessGpuObject(e);
+    if (notGpu) return notGpu;
+    const gpu = e.gpu!;
     const consumerId = rec.info.actorId;
     if (gpu.producerId === consumerId) {
       if (e.sentTo.size > 0 && !e.warnedMutable) {
@@ -92,12 +97,9 @@ export class GpuObjectManager {
    * transport unless told 'object-store'; otherwise a CPU copy from the producer.
    */
   async resolveForGet(e: ObjectEntry, options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef> {
-    if (e.state !== 'ready') return this.errorRef(e);
-    const gpu = e.gpu;
-    if (!gpu) {
-      const value = this.rt.store.get(e.id);
-      return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
-    }
+    const notGpu = this.unlessGpuObject(e);
+    if (notGpu) return notGpu;
+    const gpu = e.gpu!;
     if (gpu.producerId === consumerId) return { k: 'gpu-local', gpu };
     const gone = this.producerGone(e);
     if (gone) return gone;

@@ -15,7 +15,7 @@ import {
 } from '../errors/errors';
 import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
 import { GpuObjectManager } from '../gpu/gpu-object-manager';
-import { materialize } from '../gpu/materialize';
+import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
 import { ObjectTable, type ObjectEntry } from '../objects/object-table';
@@ -64,6 +64,8 @@ export class Runtime implements CoreContext {
   private actorSeq = 0;
   private busy = 0;
   private keepAlive: NodeJS.Timeout | null = null;
+  /** How `get` in the driver materializes values: it holds no tensors and is in no group. */
+  private readonly driverDeps: MaterializeDeps;
 
   constructor(
     @inject(TOKENS.ObjectStore) readonly store: ObjectStore,
@@ -79,6 +81,13 @@ export class Runtime implements CoreContext {
       logger,
     );
     this.gpu = new GpuObjectManager(this);
+    this.driverDeps = {
+      serializer,
+      selfName: 'driver',
+      localTensors: () => undefined,
+      group: () => undefined,
+      endpoint: (t) => this.endpoints.get(t),
+    };
   }
 
   async start(): Promise<void> {
@@ -412,13 +421,6 @@ export class Runtime implements CoreContext {
   async get(ids: readonly string[], options: GetOptions): Promise<unknown[]> {
     const resolved = await this.getResolved(ids, options, undefined);
     if (!Array.isArray(resolved)) throw new GetTimeoutError(options.timeoutMs ?? 0, resolved.timeout);
-    const deps = {
-      serializer: this.serializer,
-      selfName: 'driver',
-      localTensors: () => undefined,
-      group: () => undefined,
-      endpoint: (t: string) => this.endpoints.get(t),
-    };
     this.hold();
     try {
       return await Promise.all(
@@ -426,7 +428,7 @@ export class Runtime implements CoreContext {
           // Decoded values must not alias the store's bytes: the caller may mutate them.
           const own: ResolvedRef = r.k === 'value' ? { k: 'value', value: detachedCopy(r.value) } : r;
           try {
-            return (await materialize(own, deps)).value;
+            return (await materialize(own, this.driverDeps)).value;
           } finally {
             if (r.k === 'gpu-read') this.gpu.readDone(ids[i]!);
           }
