@@ -17,6 +17,11 @@ export interface ConformanceOptions {
   readonly endpointOptions?: Readonly<Record<string, unknown>>;
   /** `init()` options merged into the runtime's init for system-level tests (besides `transports`). */
   readonly initOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Transfers of the system-level soak (producer -> consumer through the runtime, then every
+   * count must return to zero and no descriptor or process may leak). Default 8000; 0 skips it.
+   */
+  readonly soakTransfers?: number;
   /** Prefix of every test title. Default `[<transport name>] `. */
   readonly titlePrefix?: string;
   /** Directory the target is resolved from. Default process.cwd(). */
@@ -33,6 +38,7 @@ export interface EffectiveOptions {
   readonly timeoutMs: number;
   readonly endpointOptions: Readonly<Record<string, unknown>>;
   readonly initOptions: Readonly<Record<string, unknown>>;
+  readonly soakTransfers: number;
   readonly cwd: string;
 }
 
@@ -45,6 +51,7 @@ export function effectiveOptions(o: ConformanceOptions = {}): EffectiveOptions {
     timeoutMs: o.timeoutMs ?? 15_000,
     endpointOptions: o.endpointOptions ?? {},
     initOptions: o.initOptions ?? {},
+    soakTransfers: o.soakTransfers ?? 8000,
     cwd: o.cwd ?? process.cwd(),
   };
 }

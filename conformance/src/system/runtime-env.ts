@@ -27,11 +27,39 @@ export function addSystemTransport(module: string, options: EffectiveOptions): b
   return first;
 }
 
-export function ensureRuntime(): Promise<void> {
-  started ??= (async () => {
-    await core.init({ ...initOptions, transports: [...modules] });
-  })();
+/** init() overrides the running runtime was started with (JSON), see {@link ensureRuntime}. */
+let startedWith = '{}';
+
+/**
+ * Start the shared runtime if it is not running. With `overrides` (init() options, e.g.
+ * `{ transferTimeoutMs: 1500 }` for one test, or `{}` for the suite's defaults), a runtime
+ * started with other overrides is shut down and started again with these; without, any
+ * running runtime will do.
+ */
+export async function ensureRuntime(overrides?: Record<string, unknown>): Promise<void> {
+  const key = overrides === undefined ? undefined : JSON.stringify(overrides);
+  if (started && key !== undefined && key !== startedWith) await shutdownRuntime();
+  if (!started) {
+    startedWith = key ?? '{}';
+    generation++;
+    const options = { ...initOptions, ...(overrides ?? {}), transports: [...modules] };
+    started = (async () => {
+      await core.init(options);
+    })();
+  }
   return started;
+}
+
+let generation = 0;
+/** Which runtime this is: 1 for the first init() of the process, 2 after a restart... */
+export function runtimeGeneration(): number {
+  return generation;
+}
+
+/** The transfer deadline (init option transferTimeoutMs) of the running runtime. */
+export function runtimeTransferTimeoutMs(): number {
+  const o = JSON.parse(startedWith) as { transferTimeoutMs?: number };
+  return o.transferTimeoutMs ?? (initOptions.transferTimeoutMs as number | undefined) ?? 60_000;
 }
 
 export async function shutdownRuntime(): Promise<void> {
@@ -70,7 +98,7 @@ export class ActorSet {
   }
 
   async spawn(cls: new (...a: any[]) => unknown, role: string): Promise<any> {
-    await ensureRuntime();
+    await ensureRuntime(); // the running runtime, whatever its options
     const name = `${this.prefix}-${role}-${++actorCounter}`;
     const h = await core.spawn(cls, { name });
     this.actors.push(h);
@@ -82,6 +110,12 @@ export class ActorSet {
     const g = await core.createCollectiveGroup(actors, { backend });
     this.groups.push(g);
     return g;
+  }
+
+  /** Destroy the groups and kill every actor of this set now (waits for the processes to exit). */
+  async killAll(): Promise<void> {
+    for (const g of this.groups.splice(0)) await core.destroyCollectiveGroup(g).catch(() => undefined);
+    await Promise.all(this.actors.map((a) => core.kill(a).catch(() => undefined)));
   }
 
   forgetGroup(g: GroupLike): void {

@@ -11,6 +11,9 @@ import type { Registrar } from '../registrar';
 import type { ResolvedTarget } from '../target';
 import { core, missingApi, type ActorStats } from './core-api';
 import { ActorSet, addSystemTransport, crash, nameOf, pidOf, ensureRuntime, eventually, shutdownRuntime } from './runtime-env';
+import { registerFaultTests } from './faults.tests';
+import type { SystemKit } from './kit';
+import { registerSoakTests } from './soak.tests';
 import { ALL_DTYPES, fingerprint, makeInts, makeMixed, makeNested, makeTensor, type TensorRecipe } from './values';
 
 export interface SystemSuiteContext {
@@ -54,11 +57,15 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
   const produce = (h: any, method: string, ...args: unknown[]) => h[method].options(transport).remote(...args);
   const call = (h: any, method: string, ...args: unknown[]) => core.get(h[method].remote(...args));
 
-  const test = (title: string, fn: (t: T) => Promise<void>) =>
+  const test = (title: string, fn: (t: T) => Promise<void>, initOverrides: Record<string, unknown> = {}) =>
     r.test(d + title, async (t) => {
-      await ensureRuntime();
+      await ensureRuntime(initOverrides);
       await fn(t);
     }, deadline * 3);
+  const kit: SystemKit = {
+    r, d, name, supports, options: ctx.options, deadline, ConformanceActor, test, produce, call,
+    setup: (t, consumers) => setup(t, consumers),
+  };
 
   test('walkthrough: producer returns a tensor, consumer sums it, intra-actor sum, get', async (t) => {
     const { p, c, group } = await setup(t);
@@ -367,4 +374,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       t.deepEqual(await call(late, 'fp', ref), fingerprint(makeTensor(rec)));
     });
   }
+
+  registerSoakTests(kit);
+  registerFaultTests(kit);
 }

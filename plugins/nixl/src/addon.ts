@@ -65,12 +65,16 @@ export interface NativeAgentStats {
 export interface NativeAgentOptions {
   /** Bound of the pool cache in bytes (default 1 GiB); 0 disables caching. */
   poolCacheBytes?: number;
+  /** UCX_NET_DEVICES list for this agent's context (default 'lo'); a UCX_NET_DEVICES in the environment wins. */
+  netDevices?: string;
 }
 
 /** One NIXL-style agent: UCP context + worker + progress thread (see native/src/agent.cc). */
 export interface NativeAgent {
   readonly workerAddress: Buffer;
   readonly genRkey: Buffer;
+  /** The UCX_NET_DEVICES list in force: the devices whose addresses the worker listens on. */
+  readonly netDevices: string;
   register(bytes: Uint8Array): NativeRegistration;
   release(id: number): number;
   allocate(nbytes: number): Uint8Array;

@@ -7,12 +7,13 @@ import type { RemoteDescriptor, TransportEndpoint, TransportTensor } from '@tens
 import { loadAddon, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './addon';
 import { asDescriptor, type NixlDescriptor, type NixlRegionDescriptor } from './descriptor';
 import { NixlError } from './errors';
+import { resolveNetDevices, type NixlNetworkOptions } from './network';
 
 /** Default bound of the pool cache: 1 GiB. */
 export const DEFAULT_POOL_CACHE_BYTES = 2 ** 30;
 
-/** Options of a nixl endpoint. */
-export interface NixlEndpointOptions {
+/** Options of a nixl endpoint (`host` and `netDevices`: which interfaces UCX listens on, see network.ts). */
+export interface NixlEndpointOptions extends NixlNetworkOptions {
   /**
    * Bound, in bytes, of the cache of pool chunks whose buffers were garbage-collected (kept
    * mapped and registered for the next `allocate`). Default: env TENSORWIRE_NIXL_POOL_CACHE_BYTES,
@@ -69,7 +70,8 @@ export class NixlEndpoint implements TransportEndpoint {
 
   constructor(readonly name: string, options: NixlEndpointOptions = {}) {
     const { Agent } = loadAddon();
-    this.agent = new Agent(name, { poolCacheBytes: poolCacheBytesFrom(options) });
+    const { devices } = resolveNetDevices(options as Readonly<Record<string, unknown>>);
+    this.agent = new Agent(name, { poolCacheBytes: poolCacheBytesFrom(options), netDevices: devices });
     this.workerAddress = this.agent.workerAddress.toString('base64');
     this.genRkey = this.agent.genRkey.toString('base64');
   }
@@ -159,6 +161,11 @@ export class NixlEndpoint implements TransportEndpoint {
   allocate(nbytes: number): Uint8Array {
     this.checkOpen();
     return this.agent.allocate(nbytes);
+  }
+
+  /** The UCX_NET_DEVICES list this endpoint's agent uses ('lo': loopback only). */
+  get netDevices(): string {
+    return this.agent.netDevices;
   }
 
   /** Diagnostics: live registrations, pool chunks in use and cached, endpoints, rkeys, pending reads. */

@@ -1,9 +1,20 @@
 /** The `nixl` transport plugin: NIXL's one-sided transfer model implemented on UCX's UCP API. */
 import type { Availability, EndpointContext, TransportPlugin } from '@tensorwire/core';
 import { loadAddon } from './addon';
-import { NixlEndpoint } from './endpoint';
+import { NixlEndpoint, type NixlEndpointOptions } from './endpoint';
+import { describeNetDevices, LOOPBACK_NET_DEVICES, resolveNetDevices } from './network';
 
 const FIX = 'apt-get install libucx-dev && npm run build:native -w @tensorwire/nixl';
+
+/** The endpoint options in `transportOptions.nixl` (types are checked where they are used). */
+function endpointOptions(options: Readonly<Record<string, unknown>>): NixlEndpointOptions {
+  const { poolCacheBytes, host, netDevices } = options;
+  return {
+    ...(typeof poolCacheBytes === 'number' ? { poolCacheBytes } : {}),
+    host: host as string | undefined,
+    netDevices: netDevices as string | undefined,
+  };
+}
 
 export const nixlPlugin: TransportPlugin = {
   name: 'nixl',
@@ -13,18 +24,27 @@ export const nixlPlugin: TransportPlugin = {
   async probe(): Promise<Availability> {
     try {
       const addon = loadAddon();
-      const agent = new addon.Agent(`probe-${process.pid}`);
+      const agent = new addon.Agent(`probe-${process.pid}`, { netDevices: resolveNetDevices().devices });
+      const network = describeNetDevices(agent.netDevices);
       await agent.close();
       const tls = process.env.UCX_TLS ? `UCX_TLS=${process.env.UCX_TLS}` : 'all UCX transports';
       const hooks = addon.memEvents() === 'no' ? '' : `; warning: UCX_MEM_EVENTS=${addon.memEvents()} (use 'no' under Node)`;
-      return { available: true, detail: `UCX ${addon.ucxVersion()} (NIXL model on UCP, no libnixl), ${tls}${hooks}` };
+      return { available: true, detail: `UCX ${addon.ucxVersion()} (NIXL model on UCP, no libnixl), ${tls}, ${network}${hooks}` };
     } catch (e) {
-      return { available: false, detail: e instanceof Error ? e.message : String(e), fix: FIX };
+      const badHost = (e as { code?: string }).code === 'ERR_INVALID_ARG_VALUE';
+      const fix = badHost ? 'set TENSORWIRE_NIXL_HOST to an IP address of this machine, or unset it (loopback only)' : FIX;
+      return { available: false, detail: e instanceof Error ? e.message : String(e), fix };
     }
   },
 
   async createEndpoint(ctx: EndpointContext): Promise<NixlEndpoint> {
-    const bound = ctx.options.poolCacheBytes;
-    return new NixlEndpoint(ctx.processName, typeof bound === 'number' ? { poolCacheBytes: bound } : {});
+    const options = endpointOptions(ctx.options);
+    const choice = resolveNetDevices(options as Readonly<Record<string, unknown>>);
+    if (choice.source === 'UCX_NET_DEVICES' && (options.host !== undefined || options.netDevices !== undefined)) {
+      ctx.log('warn', `nixl: UCX_NET_DEVICES=${choice.devices} is set, so transportOptions.nixl host/netDevices are ignored`);
+    }
+    const endpoint = new NixlEndpoint(ctx.processName, options);
+    ctx.log(endpoint.netDevices === LOOPBACK_NET_DEVICES ? 'debug' : 'info', `nixl: ${describeNetDevices(endpoint.netDevices)} (from ${choice.source})`);
+    return endpoint;
   },
 };

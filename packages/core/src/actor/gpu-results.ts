@@ -2,6 +2,7 @@
  * The producer side of GPU objects inside an actor process: keeps a result's tensors in the
  * tensor store, registers them with one-sided transports, and describes them for the driver.
  */
+import { InvalidArgumentError, TransferError } from '../errors/errors';
 import { encodeHooks } from '../objects/value-hooks';
 import type { Serializer } from '../objects/serializer';
 import type { TensorMeta, ResultMessage } from '../rpc/protocol';
@@ -35,18 +36,20 @@ export class GpuResults {
   }
 
   /** Keep `tensors` under `objectId`; register them first for one-sided transports. */
-  async store(objectId: string, skeleton: unknown, tensors: Tensor[], transport: string, inlineLimit = 0): Promise<GpuResult> {
+  async store(
+    objectId: string, skeleton: unknown, tensors: Tensor[], transport: string, inlineLimit = 0, refIds?: Set<string>,
+  ): Promise<GpuResult> {
     const { plugin } = getTransport(transport);
     let descriptor: unknown;
     if (plugin.supports.oneSided) {
       const ep = await this.endpoints.get(transport);
-      if (!ep.register) throw new Error(`transport ${transport} is one-sided but its endpoint has no register()`);
+      if (!ep.register) throw new TransferError(`transport ${transport} is one-sided but its endpoint has no register()`, { transport });
       descriptor = await ep.register(tensors);
     } else {
       for (const t of tensors) {
         const kind = t.device.split(':')[0] as 'cpu' | 'cuda';
         if (!plugin.supports.devices.includes(kind)) {
-          throw new Error(`transport ${transport} does not move ${t.device} tensors (it supports ${plugin.supports.devices.join(', ')})`);
+          throw new InvalidArgumentError(`transport ${transport} does not move ${t.device} tensors (it supports ${plugin.supports.devices.join(', ')})`);
         }
       }
     }
@@ -55,7 +58,7 @@ export class GpuResults {
     for (const t of tensors) bytes += t.nbytes;
     const small = bytes <= inlineLimit && tensors.every((t) => t.device === 'cpu');
     return {
-      skeleton: this.serializer.encode(skeleton, encodeHooks()),
+      skeleton: this.serializer.encode(skeleton, encodeHooks(refIds)),
       metas: tensorMetas(tensors),
       transport,
       descriptor,

@@ -3,6 +3,7 @@
  * driver, which owns every object and ref.
  */
 import { GetTimeoutError, InvalidArgumentError } from '../errors/errors';
+import { toWireError } from '../errors/wire-error';
 import { extractTensors } from '../objects/codec';
 import { ObjectRef } from '../objects/object-ref';
 import type { Serializer } from '../objects/serializer';
@@ -34,6 +35,8 @@ export class WorkerContext implements CoreContext {
     const refIds = new Set<string>();
     const encoded = this.serializer.encode(args, encodeHooks(refIds));
     const objectId = this.newId('t');
+    // The ref is made first: its ref.add announces the id, so the driver counts it before the
+    // submit can settle (and collect) the object.
     const ref = new ObjectRef(objectId);
     const msg: SubmitMessage = { objectId, target, method, args: encoded, refIds: [...refIds], options: { ...options } };
     this.conn.notify('submit', msg);
@@ -59,18 +62,21 @@ export class WorkerContext implements CoreContext {
       }
       const { skeleton, tensors } = extractTensors(value);
       if (tensors.length > 0) {
+        const refIds = new Set<string>();
+        // The ref announces the id to the driver (ref.add) before the registration is done.
         const ref = new ObjectRef(objectId);
-        const ready = this.gpu.store(objectId, skeleton, tensors, transport);
+        const ready = this.gpu.store(objectId, skeleton, tensors, transport, 0, refIds);
         ready.then(
-          (gpu) => this.conn.notify('put', { objectId, gpu }),
-          (err: Error) => this.conn.notify('put', { objectId, error: { name: err.name, message: err.message, stack: err.stack } }),
+          (gpu) => this.conn.notify('put', { objectId, gpu, refIds: [...refIds] }),
+          (err: Error) => this.conn.notify('put', { objectId, error: toWireError(err) }),
         );
         return ref;
       }
     }
-    const encoded = this.serializer.encode(value, encodeHooks());
-    const ref = new ObjectRef(objectId);
-    this.conn.notify('put', { objectId, value: encoded });
+    const refIds = new Set<string>();
+    const encoded = this.serializer.encode(value, encodeHooks(refIds));
+    const ref = new ObjectRef(objectId); // announces the id before the put (see submit)
+    this.conn.notify('put', { objectId, value: encoded, refIds: [...refIds] });
     return ref;
   }
 

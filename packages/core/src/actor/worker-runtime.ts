@@ -3,7 +3,7 @@
  * actor, runs calls in submission order (up to maxConcurrency at once), and serves the system
  * lane (tensor sends, fetches, frees, group membership) which a running call never blocks.
  */
-import { RuntimeStateError, TransferError } from '../errors/errors';
+import { InvalidArgumentError, RuntimeStateError, TransferError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import { extractTensors } from '../objects/codec';
 import type { Serializer } from '../objects/serializer';
@@ -38,6 +38,8 @@ export class WorkerRuntime {
   private running = 0;
   private receivedCopies = 0;
   private deps!: MaterializeDeps;
+  /** The driver answered the hello (before that, a closed connection may be retried). */
+  welcomed = false;
 
   constructor(
     private readonly conn: Connection,
@@ -47,7 +49,12 @@ export class WorkerRuntime {
 
   async start(actorId: string, token: string): Promise<void> {
     this.spec = await this.conn.request<ActorSpec>('hello', { actorId, token, pid: process.pid });
+    this.welcomed = true;
     const spec = this.spec;
+    // The driver's frame limit (RuntimeOptions.maxFrameBytes) holds from now on, before this
+    // actor sends anything else: an oversized result fails here, naming the limit, instead of
+    // making the driver hang up.
+    if (typeof spec.maxFrameBytes === 'number' && spec.maxFrameBytes > 0) this.conn.maxFrameBytes = spec.maxFrameBytes;
     this.endpoints = new EndpointCache(spec.name, this.logger, spec.transportOptions);
     this.gpu = new GpuResults(this.serializer, this.endpoints, this.logger);
     this.deps = {
@@ -78,6 +85,9 @@ export class WorkerRuntime {
       }
       const cls = await loadActorClass(spec.module, spec.className);
       const inputs = await this.materializeMap(spec.resolved);
+      // Constructor arguments read over a one-sided transport: the producer may free them now.
+      const reads = [...inputs].filter(([, m]) => m.read).map(([id]) => id);
+      if (reads.length) this.conn.notify('reads.done', { ids: reads });
       const args = this.decodeArgs(spec.args, inputs) as unknown[];
       this.instance = new (cls as new (...a: unknown[]) => unknown)(...args);
       if (this.instance && typeof this.instance.then === 'function') this.instance = await this.instance;
@@ -143,12 +153,24 @@ export class WorkerRuntime {
     const readsDone = [...materialized].filter(([, m]) => m.read).map(([id]) => id);
     try {
       let result: unknown;
+      const fn = this.instance[msg.method];
+      let args: unknown[];
+      // Failures before the user's method runs are the runtime's, reported as such (not as
+      // "the method threw"): no such method, or arguments that cannot be decoded here.
+      if (typeof fn !== 'function') {
+        const error = new InvalidArgumentError(`actor class ${this.spec.className} has no method '${msg.method}'`);
+        reply({ error: toWireError(error), system: true, readsDone });
+        return;
+      }
       try {
-        const fn = this.instance[msg.method];
-        if (typeof fn !== 'function') {
-          throw new TypeError(`actor class ${this.spec.className} has no method '${msg.method}'`);
-        }
-        const args = this.decodeArgs(msg.args, materialized) as unknown[];
+        args = this.decodeArgs(msg.args, materialized) as unknown[];
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        const error = new InvalidArgumentError(`decoding the arguments of ${this.spec.name}.${msg.method}() failed: ${why}`, { cause: err });
+        reply({ error: toWireError(error), system: true, readsDone });
+        return;
+      }
+      try {
         result = await fn.apply(this.instance, args);
       } catch (err) {
         reply({ error: toWireError(err), readsDone });
@@ -170,13 +192,17 @@ export class WorkerRuntime {
 
   private async packResult(msg: CallMessage, result: unknown): Promise<Omit<ResultMessage, 'taskId'>> {
     const transport = msg.tensorTransport ?? actorMeta(this.instance.constructor)?.methods.get(msg.method)?.tensorTransport;
+    // Refs inside the result are reported, so the driver keeps their objects alive with it.
+    const refIds = new Set<string>();
     if (transport && transport !== OBJECT_STORE) {
       const { skeleton, tensors } = extractTensors(result);
       if (tensors.length > 0) {
-        return { gpu: await this.gpu.store(msg.taskId, skeleton, tensors, transport, this.spec.inlineGpuObjectBytes) };
+        const gpu = await this.gpu.store(msg.taskId, skeleton, tensors, transport, this.spec.inlineGpuObjectBytes, refIds);
+        return { gpu, refIds: refIds.size ? [...refIds] : undefined };
       }
     }
-    return { value: this.serializer.encode(result, encodeHooks()) };
+    const value = this.serializer.encode(result, encodeHooks(refIds));
+    return { value, refIds: refIds.size ? [...refIds] : undefined };
   }
 
   private decodeArgs(args: CallMessage['args'], inputs: Map<string, Materialized>): unknown {

@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor';
 import type { CollectiveGroup } from '../transport/spi';
 import { actorIdOf } from './actors';
 import { driverRuntime } from './lifecycle';
+import { checkDurationMs } from '../runtime/validate';
 
 /** A collective group as the driver sees it. */
 export interface CollectiveGroupHandle {
@@ -67,6 +68,7 @@ export async function createCollectiveGroup(
     throw new InvalidArgumentError("createCollectiveGroup: options.backend is required, e.g. { backend: 'gloo' }");
   }
   const ids = actors.map((a) => actorIdOf(a, 'createCollectiveGroup'));
+  checkDurationMs('createCollectiveGroup: timeoutMs', options.timeoutMs);
   rt.hold();
   try {
     const rec = await rt.collectives.create(ids, options.backend, options.name, options.timeoutMs ?? rt.options.transferTimeoutMs);
@@ -152,5 +154,6 @@ export async function barrier(options: { group?: string } = {}): Promise<void> {
 export async function waitTensorFreed(tensor: Tensor, options: { timeoutMs?: number } = {}): Promise<void> {
   const s = workerServices();
   if (!s) throw new RuntimeStateError('waitTensorFreed runs inside an actor (the tensors of GPU objects live in their producer)');
+  checkDurationMs('waitTensorFreed: timeoutMs', options.timeoutMs, 0);
   await s.tensorStore.waitFreed(tensor, options.timeoutMs);
 }

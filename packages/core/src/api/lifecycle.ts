@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { container as rootContainer } from 'tsyringe';
 import { ChildProcessLauncher } from '../actor/launcher';
-import { RuntimeStateError } from '../errors/errors';
+import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { MemoryObjectStore } from '../objects/object-store';
 import { OutOfBandSerializer } from '../objects/serializer';
 import { currentContext, isActorProcess, setContext } from '../runtime/context';
@@ -32,7 +32,7 @@ export async function init(options: RuntimeOptions = {}): Promise<Runtime> {
   }
   if (runtime) throw new RuntimeStateError('tensorwire is already initialized in this process; call shutdown() before init() again');
   const resolved = resolveOptions(options);
-  for (const m of resolved.transports) require(require.resolve(m, { paths: [process.cwd(), __dirname] }));
+  for (const m of resolved.transports) loadTransportModule(m);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.ObjectStore, { useClass: MemoryObjectStore });
   c.register(TOKENS.Launcher, { useClass: ChildProcessLauncher });
@@ -46,6 +46,27 @@ export async function init(options: RuntimeOptions = {}): Promise<Runtime> {
   runtime = rt;
   setContext(rt);
   return rt;
+}
+
+/** Load a module named in `init({ transports })`; failures become typed errors that say what to do. */
+function loadTransportModule(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`init: transports must list module names or paths, e.g. ['@tensorwire/gloo'], got ${JSON.stringify(name)}`);
+  }
+  let file: string;
+  try {
+    file = require.resolve(name, { paths: [process.cwd(), __dirname] });
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `init: transport module '${name}' was not found (looked from ${process.cwd()}); install it (e.g. \`npm install ${name}\`) or give an absolute path`,
+      { cause: err },
+    );
+  }
+  try {
+    require(file);
+  } catch (err) {
+    throw new InvalidArgumentError(`init: transport module '${name}' failed to load: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
 }
 
 /** Stop every actor process and release everything; afterwards Node can exit. Safe to call twice. */

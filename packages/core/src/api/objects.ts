@@ -2,6 +2,26 @@
 import { InvalidArgumentError } from '../errors/errors';
 import { ObjectRef } from '../objects/object-ref';
 import { requireContext, type GetOptions, type PutOptions, type WaitOptions } from '../runtime/context';
+import { checkDurationMs } from '../runtime/validate';
+
+/**
+ * Refs given to an operation still in progress. Holding them here keeps them reachable until
+ * it ends: otherwise a caller's temporary array (`await get([a.f.remote(), b.g.remote()])`) may
+ * be garbage-collected while the results are pending, and each object would be freed as it
+ * arrived.
+ */
+const inUse = new Set<unknown>();
+
+async function holding<T>(refs: ObjectRef<unknown> | readonly unknown[], op: () => Promise<T>): Promise<T> {
+  // A copy: the caller may empty or reuse its array while the operation runs.
+  const token = Array.isArray(refs) ? refs.slice() : [refs];
+  inUse.add(token);
+  try {
+    return await op();
+  } finally {
+    inUse.delete(token);
+  }
+}
 
 function ids(refs: readonly unknown[], what: string): string[] {
   return refs.map((r, i) => {
@@ -28,8 +48,13 @@ export async function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T
 export async function get<T extends readonly ObjectRef<unknown>[]>(refs: readonly [...T], options?: GetOptions): Promise<Values<T>>;
 export async function get(refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[], options: GetOptions = {}): Promise<unknown> {
   const ctx = requireContext('get');
-  if (Array.isArray(refOrRefs)) return ctx.get(ids(refOrRefs, 'get'), options);
-  const [v] = await ctx.get(ids([refOrRefs], 'get'), options);
+  checkDurationMs('get: timeoutMs', options.timeoutMs, 0);
+  if (Array.isArray(refOrRefs)) {
+    const list = ids(refOrRefs, 'get');
+    return holding(refOrRefs, () => ctx.get(list, options));
+  }
+  const list = ids([refOrRefs], 'get');
+  const [v] = await holding(refOrRefs, () => ctx.get(list, options));
   return v;
 }
 
@@ -48,12 +73,15 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
   if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
     throw new InvalidArgumentError(`wait: numReturns must be an integer between 0 and ${refs.length}, got ${numReturns}`);
   }
-  const readyIds = new Set(await requireContext('wait').wait(all, numReturns, options.timeoutMs));
+  checkDurationMs('wait: timeoutMs', options.timeoutMs, 0);
+  const ctx = requireContext('wait');
+  const readyIds = new Set(await holding(refs, () => ctx.wait(all, numReturns, options.timeoutMs)));
   return { ready: refs.filter((r) => readyIds.has(r.id)), pending: refs.filter((r) => !readyIds.has(r.id)) };
 }
 
 /** Free objects now (their values, and GPU objects' tensors once no transfer needs them). */
 export async function free(refs: ObjectRef<unknown> | readonly ObjectRef<unknown>[]): Promise<void> {
   const list = Array.isArray(refs) ? refs : [refs];
-  await requireContext('free').free(ids(list as ObjectRef<unknown>[], 'free'));
+  const ctx = requireContext('free');
+  await holding(refs, () => ctx.free(ids(list as ObjectRef<unknown>[], 'free')));
 }

@@ -1,3 +1,5 @@
+import { CollectiveGroupError } from '../errors/errors';
+
 /**
  * The rendezvous key-value store core serves over its control plane, so transports need no
  * shared file system and no server of their own. Keys are write-once; gets wait for the key.
@@ -7,7 +9,7 @@ export class RendezvousKv {
   private readonly waiters = new Map<string, Array<() => void>>();
 
   set(key: string, value: Uint8Array): void {
-    if (this.values.has(key)) throw new Error(`rendezvous key '${key}' was already set (keys are write-once)`);
+    if (this.values.has(key)) throw new CollectiveGroupError(`rendezvous key '${key}' was already set (keys are write-once)`);
     // Own the bytes: the message buffer they arrived in is not ours to keep.
     this.values.set(key, new Uint8Array(value));
     const w = this.waiters.get(key);
@@ -27,7 +29,7 @@ export class RendezvousKv {
       let left = missing.length;
       const timer = setTimeout(() => {
         const still = missing.filter((k) => !this.values.has(k));
-        reject(new Error(`rendezvous timed out after ${timeoutMs} ms waiting for key(s) ${still.join(', ')}`));
+        reject(new CollectiveGroupError(`rendezvous timed out after ${timeoutMs} ms waiting for key(s) ${still.join(', ')}`));
       }, timeoutMs);
       for (const k of missing) {
         const list = this.waiters.get(k) ?? [];

@@ -88,8 +88,8 @@ export class GetTimeoutError extends TensorwireError {
 
 /** Bad arguments to a tensorwire API (wrong type, unknown method, unserializable value...). */
 export class InvalidArgumentError extends TensorwireError {
-  constructor(message: string) {
-    super('INVALID_ARGUMENT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options);
   }
 }
 

@@ -7,12 +7,15 @@
 import { CollectiveGroupError, ObjectLostError, TransferError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import type { EncodedValue } from '../objects/encoded-value';
-import type { ObjectEntry } from '../objects/object-table';
+import { pendingReads, type ObjectEntry } from '../objects/object-table';
 import type { ResolvedRef } from '../rpc/protocol';
 import type { ActorRecord } from '../runtime/actor-record';
 import type { GetOptions } from '../runtime/context';
 import type { Runtime } from '../runtime/runtime';
 import { getTransport, OBJECT_STORE } from '../transport/registry';
+
+/** The reader id of `get` in the driver itself. */
+export const DRIVER_READER = 'driver';
 
 /** Longest a free waits for a message to travel with. */
 const FREE_BATCH_MS = 5;
@@ -79,7 +82,7 @@ export class GpuObjectManager {
     e.sentTo.add(consumerId);
     if (e.inlineTensors) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
     if (!route) {
-      e.pendingReads++;
+      this.beginRead(e, consumerId);
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
     }
     const tag = ++this.tagSeq;
@@ -113,7 +116,7 @@ export class GpuObjectManager {
       };
     }
     if (plugin.supports.oneSided && want !== OBJECT_STORE) {
-      e.pendingReads++;
+      this.beginRead(e, consumerId ?? DRIVER_READER);
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
     }
     const producer = this.rt.actors.get(gpu.producerId)!;
@@ -125,21 +128,32 @@ export class GpuObjectManager {
     }
   }
 
-  /** A one-sided read of `objectId` finished (or failed). */
-  readDone(objectId: string): void {
+  /** Reader `readerId` (an actor id, or DRIVER_READER) starts a one-sided read of `e`. */
+  private beginRead(e: ObjectEntry, readerId: string): void {
+    e.reads.set(readerId, (e.reads.get(readerId) ?? 0) + 1);
+  }
+
+  /** A one-sided read of `objectId` by `readerId` finished (or failed). */
+  readDone(objectId: string, readerId: string): void {
     const e = this.rt.objects.get(objectId);
-    if (!e || e.pendingReads === 0) return;
-    e.pendingReads--;
-    if (e.pendingReads === 0 && e.freeDeferred) {
-      e.freeDeferred = false;
-      this.dropOnProducer(e);
-      if (e.refs <= 0) this.rt.objects.delete(e.id);
-    }
+    const n = e?.reads.get(readerId);
+    if (!e || !n) return;
+    if (n > 1) e.reads.set(readerId, n - 1);
+    else e.reads.delete(readerId);
+    this.afterReads(e);
+  }
+
+  /** When the last read of `e` is over: the free it deferred happens now. */
+  private afterReads(e: ObjectEntry): void {
+    if (pendingReads(e) > 0 || !e.freeDeferred) return;
+    e.freeDeferred = false;
+    this.dropOnProducer(e);
+    if (e.refs <= 0) this.rt.objects.delete(e.id);
   }
 
   /** Free the producer's tensors now, or once the reads in flight are done. */
   free(e: ObjectEntry): void {
-    if (e.pendingReads > 0) {
+    if (pendingReads(e) > 0) {
       e.freeDeferred = true;
       return;
     }
@@ -170,10 +184,22 @@ export class GpuObjectManager {
     this.rt.aliveConn(producerId)?.notify('gpu.free', { ids });
   }
 
-  onProducerDied(actorId: string): void {
-    for (const e of this.rt.objects.values()) {
-      if (e.gpu?.producerId === actorId) e.pendingReads = 0;
+  /**
+   * Actor `actorId` died. As a producer its objects' reads are moot (its tensors are gone); as a
+   * reader its reads will never report done: either way its counts are settled now, or a free
+   * deferred for them would wait forever (and the producer would keep the tensors).
+   */
+  onActorDied(actorId: string): void {
+    for (const e of [...this.rt.objects.values()]) {
+      if (e.gpu?.producerId === actorId) {
+        e.reads.clear();
+        e.freeDeferred = false;
+        if (e.refs <= 0 && e.state === 'freed') this.rt.objects.delete(e.id);
+      } else if (e.reads.delete(actorId)) {
+        this.afterReads(e);
+      }
     }
+    this.pendingFrees.delete(actorId);
   }
 
   private onSendFailed(group: string, objectId: string, producer: string, consumer: string, err: Error): void {

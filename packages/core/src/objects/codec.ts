@@ -13,10 +13,56 @@ import { isJsonExact, isV8Encoded } from './json-fast-path';
 import { InvalidArgumentError } from '../errors/errors';
 import { Tensor } from '../tensor/tensor';
 import { assertDType, type DType } from '../tensor/dtypes';
-import { DESCEND, walkValue, type Walker } from './walk';
+import { walkValue, type Walker } from './walk';
 
 /** Key that marks codec markers and tensor placeholders in skeletons. */
 export const MARK = '\u0000tw';
+
+/**
+ * Deepest nesting of arrays, objects, Maps and Sets a value may have. The walker recurses
+ * once per level and Node's stack runs out near 2 000 levels, as a raw RangeError part way
+ * through; a fixed limit with room to spare fails the same way wherever the caller's stack is.
+ */
+export const MAX_DEPTH = 1000;
+
+/**
+ * A visitor's way into containers that counts levels: `descend(v, w)` in place of returning
+ * DESCEND. One per walk (an exception ends the walk, so the count needs no unwinding).
+ */
+function depthLimited(rootName: string): (v: object, w: Walker) => unknown {
+  let depth = 0;
+  return (v, w) => {
+    if (++depth > MAX_DEPTH) throw tooDeep(rootName, w);
+    const out = w.descend(v);
+    depth--;
+    return out;
+  };
+}
+
+const FLATTEN = 'flatten it (e.g. a list or a Map of ids instead of a chain of nested objects)';
+
+function tooDeep(rootName: string, w: Walker): InvalidArgumentError {
+  const p = w.pathString();
+  return new InvalidArgumentError(
+    `${rootName} is nested more than ${MAX_DEPTH} levels deep (at ${p.length > 80 ? `${p.slice(0, 80)}...` : p}), ` +
+      `the most tensorwire handles; ${FLATTEN}`,
+  );
+}
+
+/** Run a walk; a stack overflow (a deep value met a deep caller stack) becomes the typed error. */
+function guardStack<T>(rootName: string, walk: () => T): T {
+  try {
+    return walk();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new InvalidArgumentError(
+        `${rootName} is nested too deeply for the stack left here (at most ${MAX_DEPTH} levels, fewer when called ` +
+          `from deep recursion); ${FLATTEN}`,
+      );
+    }
+    throw e;
+  }
+}
 
 /** Hooks that let the runtime replace its own objects (ObjectRef, ActorHandle) by tagged data. */
 export interface CodecHooks {
@@ -139,7 +185,8 @@ class AttachmentList {
 export function encodeValue(value: unknown, hooks: CodecHooks = {}): Encoded {
   const rootName = hooks.rootName ?? 'value';
   const atts = new AttachmentList();
-  const skeleton = walkValue(value, {
+  const descend = depthLimited(rootName);
+  const skeleton = guardStack(rootName, () => walkValue(value, {
     rootName,
     instances: 'plain',
     renameKey: escapeKey,
@@ -152,7 +199,7 @@ export function encodeValue(value: unknown, hooks: CodecHooks = {}): Encoded {
           return marker;
         }
       }
-      if (Array.isArray(v) || (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)) return DESCEND; // the common case, fast
+      if (Array.isArray(v) || (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)) return descend(v, w); // the common case, fast
       const bad = unsendable(v);
       if (bad !== undefined) {
         throw new InvalidArgumentError(
@@ -185,9 +232,9 @@ export function encodeValue(value: unknown, hooks: CodecHooks = {}): Encoded {
         return { [MARK]: 'arraybuffer', i: atts.add(new Uint8Array(o)) } satisfies Marker;
       }
       if (isV8Leaf(o)) return o;
-      return DESCEND;
+      return descend(o, w);
     },
-  });
+  }));
   let bytes: Buffer;
   try {
     bytes = isJsonExact(skeleton, hooks.dropUndefinedProperties === true) ? Buffer.from(JSON.stringify(skeleton), 'utf8') : v8.serialize(skeleton);
@@ -228,14 +275,16 @@ export function decodeValue(skeleton: Uint8Array, attachments: readonly Uint8Arr
     }
     return a;
   };
-  return walkValue(root, {
-    rootName: hooks.rootName ?? 'value',
+  const rootName = hooks.rootName ?? 'value';
+  const descend = depthLimited(rootName);
+  return guardStack(rootName, () => walkValue(root, {
+    rootName,
     inPlace: true,
     instances: 'leave',
     renameKey: unescapeKey,
     visit(v: object | symbol, w: Walker): unknown {
       const m = markerOf(v as object);
-      if (m === undefined) return DESCEND;
+      if (m === undefined) return descend(v as object, w);
       switch (m[MARK]) {
         case 'tensor': {
           assertDType(m.dtype);
@@ -272,7 +321,7 @@ export function decodeValue(skeleton: Uint8Array, attachments: readonly Uint8Arr
           throw new InvalidArgumentError(`corrupt encoded value: unknown marker at ${w.pathString()}`);
       }
     },
-  });
+  }));
 }
 
 /** Result of {@link extractTensors}. */
@@ -290,23 +339,25 @@ export interface ExtractedTensors {
  */
 export function extractTensors(value: unknown): ExtractedTensors {
   const tensors: Tensor[] = [];
-  const skeleton = walkValue(value, {
+  const descend = depthLimited('value');
+  const skeleton = guardStack('value', () => walkValue(value, {
     rootName: 'value',
     instances: 'copy-on-change',
     renameKey: escapeKey,
-    visit(v: object | symbol): unknown {
+    visit(v: object | symbol, w: Walker): unknown {
       if (typeof v === 'symbol' || typeof v === 'function') return v;
       if (Tensor.isTensor(v)) return { [MARK]: 'tensorRef', i: tensors.push(v) - 1 } satisfies Marker;
       if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isV8Leaf(v) || unsendable(v) !== undefined) return v;
-      return DESCEND;
+      return descend(v, w);
     },
-  });
+  }));
   return { skeleton, tensors };
 }
 
 /** Inverse of {@link extractTensors}: put `tensors` (the very objects) back at their placeholders. */
 export function restoreTensors(skeleton: unknown, tensors: readonly Tensor[]): unknown {
-  return walkValue(skeleton, {
+  const descend = depthLimited('value');
+  return guardStack('value', () => walkValue(skeleton, {
     rootName: 'value',
     instances: 'copy-on-change',
     renameKey: unescapeKey,
@@ -321,7 +372,7 @@ export function restoreTensors(skeleton: unknown, tensors: readonly Tensor[]): u
         return t;
       }
       if (Tensor.isTensor(v) || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isV8Leaf(v) || unsendable(v) !== undefined) return v;
-      return DESCEND;
+      return descend(v, w);
     },
-  });
+  }));
 }

@@ -21,8 +21,13 @@ export interface ObjectEntry {
   inlineTensors?: EncodedValue;
   /** live ObjectRefs in the driver + borrowed refs in actors + uses by queued calls */
   refs: number;
-  /** one-sided reads in flight (the producer keeps the tensors until they finish) */
-  pendingReads: number;
+  /**
+   * One-sided reads in flight, per reader (an actor id, or 'driver'): the producer keeps the
+   * tensors until they finish. Kept per reader so that a reader's death settles its count.
+   */
+  readonly reads: Map<string, number>;
+  /** refs found inside the stored value: pinned while this object lives (nested refs) */
+  contains?: string[];
   /** actors that received a copy of the GPU object (for the intra-actor warning) */
   sentTo: Set<string>;
   warnedMutable?: boolean;
@@ -38,10 +43,15 @@ export class ObjectTable {
   ensure(id: string): ObjectEntry {
     let e = this.entries.get(id);
     if (!e) {
-      e = { id, state: 'pending', refs: 0, pendingReads: 0, sentTo: new Set(), waiters: [] };
+      e = { id, state: 'pending', refs: 0, reads: new Map(), sentTo: new Set(), waiters: [] };
       this.entries.set(id, e);
     }
     return e;
+  }
+
+  /** Whether `id` has an entry (never creates one). */
+  has(id: string): boolean {
+    return this.entries.has(id);
   }
 
   get(id: string): ObjectEntry | undefined {
@@ -73,4 +83,11 @@ export class ObjectTable {
     if (e.state !== 'pending') return Promise.resolve();
     return new Promise((resolve) => e.waiters.push(resolve));
   }
+}
+
+/** One-sided reads of `e` in flight, over all readers. */
+export function pendingReads(e: ObjectEntry): number {
+  let n = 0;
+  for (const c of e.reads.values()) n += c;
+  return n;
 }

@@ -4,7 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { FrameReader, frameBuffers } from './frame';
+import { FrameProtocolError, FrameReader, frameBuffers } from './frame';
+import { FRAME_FORMAT_MAX_BYTES } from './limits';
 import type { Serializer } from '../objects/serializer';
 import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
 
@@ -29,6 +30,22 @@ const SMALL_FRAME = 64 * 1024;
 
 export type Handler = (body: any, conn: Connection) => unknown;
 
+export interface ConnectionOptions {
+  /**
+   * Keep the process alive only while a request awaits its reply (the driver's connections: an
+   * idle driver must be able to exit).
+   */
+  refWhileWaiting?: boolean;
+  /** Largest frame body sent or received (default: the format's limit, 4 GiB - 1). */
+  maxFrameBytes?: number;
+  /**
+   * The peer has not authenticated yet: any message without a handler, or a handler that
+   * fails, closes the connection with no reply (a stranger learns nothing: no stacks, no
+   * paths), until {@link Connection.trust} is called.
+   */
+  untrusted?: boolean;
+}
+
 export class ConnectionClosedError extends Error {
   constructor(reason: string) {
     super(reason);
@@ -42,28 +59,36 @@ export class Connection extends EventEmitter {
   private readonly handlers = new Map<string, Handler>();
   private readonly reader: FrameReader;
   private closedWith: Error | null = null;
+  private untrusted: boolean;
+  private maxBytes: number;
   private pendingSmall: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
 
+  private readonly refWhileWaiting: boolean;
+
   /**
-   * @param refWhileWaiting keep the process alive only while a request awaits its reply (the
-   *   driver's connections: an idle driver must be able to exit).
+   * Events besides 'close': 'protocolError' (err) when the peer broke the protocol (the
+   * connection is then closed), 'unhandled' and 'handlerError' for notifications.
    */
   constructor(
     readonly socket: Socket,
     private readonly serializer: Serializer,
-    private readonly refWhileWaiting = false,
+    options: ConnectionOptions = {},
   ) {
     super();
-    if (refWhileWaiting) socket.unref();
-    this.reader = new FrameReader((frame) => this.dispatch(frame));
+    this.refWhileWaiting = options.refWhileWaiting ?? false;
+    this.untrusted = options.untrusted ?? false;
+    this.maxBytes = options.maxFrameBytes ?? FRAME_FORMAT_MAX_BYTES;
+    if (this.refWhileWaiting) socket.unref();
+    this.reader = new FrameReader((frame) => this.dispatch(frame), this.maxBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      if (this.closedWith) return;
       try {
         this.reader.push(chunk);
       } catch (err) {
-        this.destroy(`protocol error: ${(err as Error).message}`);
+        this.protocolError(err instanceof FrameProtocolError ? err.message : `protocol error: ${(err as Error).message}`);
       }
     });
     socket.on('error', (err) => this.onClosed(err.message));
@@ -72,6 +97,22 @@ export class Connection extends EventEmitter {
 
   get closed(): boolean {
     return this.closedWith !== null;
+  }
+
+  /** Largest frame body this connection sends and accepts. */
+  get maxFrameBytes(): number {
+    return this.maxBytes;
+  }
+
+  set maxFrameBytes(n: number) {
+    this.maxBytes = n;
+    this.reader.maxBytes = n;
+  }
+
+  /** The peer authenticated: lift the stranger rules and apply the runtime's frame limit. */
+  trust(maxFrameBytes: number): void {
+    this.untrusted = false;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** Register the handler of a message type; its return value (or Promise) is the reply. */
@@ -112,7 +153,7 @@ export class Connection extends EventEmitter {
   private write(env: Envelope): void {
     // User values inside messages are already encoded; the envelope itself may drop undefineds.
     const encoded = this.serializer.encode(env, ENVELOPE_HOOKS);
-    const bufs = frameBuffers(encoded);
+    const bufs = frameBuffers(encoded, this.maxBytes);
     let total = 0;
     for (const b of bufs) total += b.length;
     if (total <= SMALL_FRAME) {
@@ -151,10 +192,18 @@ export class Connection extends EventEmitter {
     try {
       env = this.serializer.decode(frame) as Envelope;
     } catch (err) {
-      this.destroy(`undecodable message: ${(err as Error).message}`);
+      this.protocolError(`undecodable message: ${(err as Error).message}`);
+      return;
+    }
+    if (env === null || typeof env !== 'object') {
+      this.protocolError('malformed message');
       return;
     }
     if (env.r !== undefined) {
+      if (this.untrusted) {
+        this.protocolError('unexpected reply before authentication');
+        return;
+      }
       const w = this.waiting.get(env.r);
       if (!w) return;
       this.waiting.delete(env.r);
@@ -163,7 +212,11 @@ export class Connection extends EventEmitter {
       else w.resolve(env.b);
       return;
     }
-    const handler = env.t ? this.handlers.get(env.t) : undefined;
+    const handler = typeof env.t === 'string' ? this.handlers.get(env.t) : undefined;
+    if (!handler && this.untrusted) {
+      this.protocolError('unexpected message before authentication');
+      return;
+    }
     if (!handler) {
       if (env.i !== undefined) this.reply(env.i, undefined, new Error(`no handler for message '${env.t}'`));
       else this.emit('unhandled', env.t, env.b);
@@ -174,6 +227,7 @@ export class Connection extends EventEmitter {
       result = handler(env.b, this);
     } catch (err) {
       if (env.i !== undefined) this.reply(env.i, undefined, err);
+      else if (this.untrusted) this.destroy('message refused before authentication');
       else this.emit('handlerError', err, env.t);
       return;
     }
@@ -190,11 +244,24 @@ export class Connection extends EventEmitter {
 
   private reply(id: number, value: unknown, err?: unknown): void {
     if (this.closedWith) return;
+    if (err !== undefined && this.untrusted) {
+      // A stranger gets no error text (it could carry stacks and paths): just the close.
+      this.destroy('request refused before authentication');
+      return;
+    }
     try {
       this.write(err === undefined ? { r: id, b: value } : { r: id, e: toWireError(err) });
     } catch (encodeErr) {
       this.write({ r: id, e: toWireError(encodeErr) });
     }
+  }
+
+  /** The peer broke the protocol: say so to listeners, then hang up. */
+  private protocolError(message: string): void {
+    if (this.closedWith) return;
+    // Listeners hear why before 'close' (an actor process exits on close).
+    this.emit('protocolError', new Error(message));
+    this.destroy(message);
   }
 
   private onClosed(reason: string): void {

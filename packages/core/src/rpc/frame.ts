@@ -10,13 +10,35 @@
  * fresh (8-aligned) allocation, so typed views onto it need no copy.
  */
 import type { EncodedValue } from '../objects/encoded-value';
+import { InvalidArgumentError } from '../errors/errors';
+import { FRAME_FORMAT_MAX_BYTES } from './limits';
 
-const MAX_BODY = 0xffff_ffff;
 const pad8 = (n: number): number => (8 - (n % 8)) % 8;
 const ZEROS = Buffer.alloc(8);
 
-/** Buffers to write, in order, for one frame. No payload byte is copied. */
-export function frameBuffers(msg: EncodedValue): Buffer[] {
+/** Size of a frame's body (what its length prefix says) for `msg`, without building it. */
+export function frameBodyBytes(msg: EncodedValue): number {
+  const n = msg.attachments.length;
+  let body = 4 * (2 + n);
+  body += pad8(body) + msg.skeleton.length;
+  body += pad8(body);
+  for (const a of msg.attachments) {
+    body += a.byteLength;
+    body += pad8(body);
+  }
+  return body;
+}
+
+/**
+ * Buffers to write, in order, for one frame. No payload byte is copied.
+ *
+ * @param maxBytes the largest body the receiver accepts (`RuntimeOptions.maxFrameBytes`).
+ * @throws InvalidArgumentError naming the size and the limit, before anything is built, when
+ *   the message is larger: the sender learns why, instead of the receiver hanging up.
+ */
+export function frameBuffers(msg: EncodedValue, maxBytes: number = FRAME_FORMAT_MAX_BYTES): Buffer[] {
+  const total = frameBodyBytes(msg);
+  if (total > Math.min(maxBytes, FRAME_FORMAT_MAX_BYTES)) throw tooLarge(total, maxBytes);
   const n = msg.attachments.length;
   // Offsets below are relative to the body (after the length prefix): that is what the reader aligns.
   const bodyHeaderLen = 4 * (2 + n);
@@ -24,6 +46,7 @@ export function frameBuffers(msg: EncodedValue): Buffer[] {
   const header = Buffer.allocUnsafe(4 + bodyHeaderLen + pad8(bodyHeaderLen));
   header.fill(0, 4 + bodyHeaderLen);
   let body = header.length - 4;
+  header.writeUInt32LE(total, 0);
   header.writeUInt32LE(msg.skeleton.length, 4);
   header.writeUInt32LE(n, 8);
   out.push(header);
@@ -43,23 +66,49 @@ export function frameBuffers(msg: EncodedValue): Buffer[] {
       body += p;
     }
   });
-  if (body > MAX_BODY) throw new RangeError(`message of ${body} bytes exceeds the 4 GiB frame limit; split the value`);
-  header.writeUInt32LE(body, 0);
   return out;
+}
+
+function tooLarge(bytes: number, maxBytes: number): InvalidArgumentError {
+  const size = `${bytes.toLocaleString('en-US')} bytes`;
+  if (maxBytes < FRAME_FORMAT_MAX_BYTES) {
+    return new InvalidArgumentError(
+      `a message of ${size} exceeds the control plane's frame limit of ${maxBytes.toLocaleString('en-US')} bytes ` +
+        '(maxFrameBytes); raise it with init({ maxFrameBytes }), or send less per message ' +
+        "(e.g. return tensors with @method({ tensorTransport }) so they move over a tensor transport)",
+    );
+  }
+  return new InvalidArgumentError(
+    `a message of ${size} exceeds the frame format's limit of ${FRAME_FORMAT_MAX_BYTES.toLocaleString('en-US')} bytes ` +
+      '(4 GiB - 1); split the value over several calls or puts, or move tensors with a tensor transport',
+  );
+}
+
+/** A peer broke the frame protocol; the connection must be closed. */
+export class FrameProtocolError extends Error {
+  constructor(message: string) {
+    super(`protocol error: ${message}`);
+    this.name = 'FrameProtocolError';
+  }
 }
 
 /** Parse a complete frame body (without its 4-byte length prefix) into skeleton + attachment views. */
 function parseBody(body: Buffer): EncodedValue {
+  // Every length is checked against the body: a peer's bytes must not index outside it.
+  const malformed = (): FrameProtocolError => new FrameProtocolError(`malformed frame of ${body.length} bytes`);
+  if (body.length < 8) throw malformed();
   const skelLen = body.readUInt32LE(0);
   const n = body.readUInt32LE(4);
   let off = 4 * (2 + n);
   off += pad8(off);
+  if (off + skelLen > body.length) throw malformed();
   const skeleton = body.subarray(off, off + skelLen);
   off += skelLen;
   off += pad8(off);
   const attachments: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const len = body.readUInt32LE(8 + 4 * i);
+    if (off + len > body.length) throw malformed();
     attachments.push(new Uint8Array(body.buffer, body.byteOffset + off, len));
     off += len;
     off += pad8(off);
@@ -70,17 +119,28 @@ function parseBody(body: Buffer): EncodedValue {
 /**
  * Incremental frame reader: feed socket chunks, get whole frames. A large frame's body is
  * allocated once when its length is known and filled as chunks arrive (one copy from the
- * socket's chunks, none afterwards).
+ * socket's chunks, none afterwards). A length above `maxBytes` is a protocol error raised
+ * before anything is allocated: the length comes from the peer.
  */
 export class FrameReader {
   private pending: Buffer[] = [];
   private pendingLen = 0;
   private body: Buffer | null = null;
   private filled = 0;
+  private failed: FrameProtocolError | null = null;
 
-  constructor(private readonly onFrame: (frame: EncodedValue) => void) {}
+  /**
+   * @param maxBytes largest body accepted; may be changed between frames (e.g. raised once the
+   *   peer has authenticated).
+   */
+  constructor(
+    private readonly onFrame: (frame: EncodedValue) => void,
+    public maxBytes: number = FRAME_FORMAT_MAX_BYTES,
+  ) {}
 
+  /** @throws FrameProtocolError (and then refuses every later chunk: the stream is out of step) */
   push(chunk: Buffer): void {
+    if (this.failed) throw this.failed;
     while (chunk.length > 0) {
       if (this.body) {
         const take = Math.min(chunk.length, this.body.length - this.filled);
@@ -102,14 +162,16 @@ export class FrameReader {
       this.pending = [];
       this.pendingLen = 0;
       const len = joined.readUInt32LE(0);
+      if (len === 0) throw (this.failed = new FrameProtocolError('empty frame'));
+      if (len > this.maxBytes) {
+        throw (this.failed = new FrameProtocolError(
+          `frame of ${len.toLocaleString('en-US')} bytes exceeds the limit of ${this.maxBytes.toLocaleString('en-US')} bytes`,
+        ));
+      }
       // allocUnsafeSlow: a dedicated, 8-aligned ArrayBuffer, so typed views need no copy.
       this.body = Buffer.allocUnsafeSlow(len);
       this.filled = 0;
       chunk = joined.subarray(4);
-      if (len === 0) {
-        this.body = null;
-        throw new Error('protocol error: empty frame');
-      }
     }
   }
 }

@@ -68,6 +68,8 @@ export interface ResultMessage {
   system?: boolean;
   /** refs whose one-sided reads this call finished (so the producer may free them) */
   readsDone?: string[];
+  /** refs inside the value (or a GPU object's skeleton): the driver keeps them alive with it */
+  refIds?: string[];
 }
 
 /** driver -> actor at start-up (reply to 'hello'). */
@@ -84,6 +86,8 @@ export interface ActorSpec {
   defaultTimeoutMs: number;
   /** GPU objects whose tensors total at most this many bytes also carry a copy inline. */
   inlineGpuObjectBytes: number;
+  /** Largest frame the driver accepts and sends (RuntimeOptions.maxFrameBytes): the actor holds to it too. */
+  maxFrameBytes: number;
 }
 
 /** actor -> driver: submit a call from inside an actor. */

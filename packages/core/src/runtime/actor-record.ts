@@ -25,5 +25,7 @@ export interface ActorRecord {
   readonly inflight: Map<string, InflightCall>;
   /** refs borrowed by the actor's own code (released if it dies) */
   readonly borrowed: Map<string, number>;
+  /** new ids of its own that a ref announced before their submit/put arrived (failed if it dies) */
+  readonly declared: Set<string>;
   started: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> };
 }

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import type { InjectionToken } from 'tsyringe';
+import { checkDurationMs, checkInteger } from './validate';
+import { InvalidArgumentError } from '../errors/errors';
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_FORMAT_MAX_BYTES, MIN_MAX_FRAME_BYTES } from '../rpc/limits';
 
 /** A DI override: `{ token: TOKENS.ObjectStore, useValue: myStore }` or `useClass`. */
 export type Provider =
@@ -32,7 +35,18 @@ export interface RuntimeOptions {
   actorStartTimeoutMs?: number;
   /** Control plane: 'unix' (default) or a TCP host to bind for actors on other hosts. */
   host?: string;
+  /** TCP port of the control plane (0..65535; default 0: any free port). */
   port?: number;
+  /**
+   * Largest message, in bytes, between the driver and an actor (default 4 294 967 295, the
+   * frame format's own limit, so nothing that fits the format is refused; from 65 536 up).
+   * A sender whose message is larger gets an InvalidArgumentError naming both sizes, and a
+   * receiver closes a connection whose peer sends one anyway, before allocating it. Lower it
+   * to bound what one message may cost a process; large tensors need not pass through here
+   * when returned with `@method({ tensorTransport })`. Connections that have not
+   * authenticated are held to a fixed 16 KiB whatever this says.
+   */
+  maxFrameBytes?: number;
 }
 
 export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port'>> {
@@ -40,6 +54,18 @@ export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'provider
 }
 
 export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
+  // Numbers are checked here, once: a bad one would otherwise show later as every transfer
+  // failing at once (0, -1, NaN) or as a silently disabled deadline.
+  checkDurationMs('init: transferTimeoutMs', o.transferTimeoutMs);
+  checkDurationMs('init: actorStartTimeoutMs', o.actorStartTimeoutMs);
+  checkInteger('init: inlineGpuObjectBytes', o.inlineGpuObjectBytes, 0);
+  checkInteger('init: maxFrameBytes', o.maxFrameBytes, MIN_MAX_FRAME_BYTES, FRAME_FORMAT_MAX_BYTES);
+  checkInteger('init: port', o.port, 0, 65_535);
+  if (o.host !== undefined && (typeof o.host !== 'string' || o.host.trim() === '')) {
+    throw new InvalidArgumentError(
+      `init: host must be 'unix' (the default) or a non-empty host name or address to listen on, e.g. '127.0.0.1', got ${JSON.stringify(o.host)}`,
+    );
+  }
   return {
     transports: o.transports ?? [],
     transportOptions: o.transportOptions ?? {},
@@ -48,5 +74,6 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
     inlineGpuObjectBytes: o.inlineGpuObjectBytes ?? 64 * 1024,
     host: o.host ?? 'unix',
     port: o.port,
+    maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
   };
 }

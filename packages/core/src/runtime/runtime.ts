@@ -14,11 +14,12 @@ import {
   ActorDiedError, GetTimeoutError, InvalidArgumentError, ObjectLostError, RuntimeStateError, TaskError,
 } from '../errors/errors';
 import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
-import { GpuObjectManager } from '../gpu/gpu-object-manager';
+import { DRIVER_READER, GpuObjectManager } from '../gpu/gpu-object-manager';
 import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
-import { ObjectTable, type ObjectEntry } from '../objects/object-table';
+import { ObjectTable, pendingReads, type ObjectEntry } from '../objects/object-table';
+import { isInActorNamespace, newRuntimeId, unknownIdReason } from '../objects/object-id';
 import { detachedCopy, type Serializer } from '../objects/serializer';
 import { encodeHooks } from '../objects/value-hooks';
 import type { Connection } from '../rpc/connection';
@@ -53,6 +54,8 @@ const WORKER_ENTRY = path.join(__dirname, '..', 'actor', 'worker-main.js');
 @injectable()
 export class Runtime implements CoreContext {
   readonly kind = 'driver' as const;
+  /** Random id carried by every object and actor id this runtime issues (see object-id.ts). */
+  readonly runtimeId = newRuntimeId();
   readonly objects = new ObjectTable();
   readonly actors = new Map<string, ActorRecord>();
   readonly collectives: CollectiveManager;
@@ -74,7 +77,7 @@ export class Runtime implements CoreContext {
     @inject(TOKENS.Logger) readonly logger: Logger,
     @inject(TOKENS.Options) readonly options: ResolvedOptions,
   ) {
-    this.server = new ControlServer(serializer, (conn) => this.onConnection(conn));
+    this.server = new ControlServer(serializer, logger, (hello, conn) => this.onConnection(hello, conn), { maxFrameBytes: options.maxFrameBytes });
     this.endpoints = new EndpointCache('driver', logger, options.transportOptions);
     this.collectives = new CollectiveManager(
       { connOf: (id) => this.aliveConn(id), nameOf: (id) => this.actors.get(id)?.info.name ?? id },
@@ -132,8 +135,9 @@ export class Runtime implements CoreContext {
           'or give the file with @actor({ module: __filename }) / @actor({ module: import.meta.url })',
       );
     }
-    const actorId = `actor-${++this.actorSeq}`;
-    const name = opts.name ?? actorId;
+    const actorNo = ++this.actorSeq;
+    const actorId = `a${actorNo}@${this.runtimeId}`;
+    const name = opts.name ?? `actor-${actorNo}`;
     if ([...this.actors.values()].some((a) => a.info.name === name && a.state !== 'dead')) {
       throw new InvalidArgumentError(`an actor named '${name}' is already running; names must be unique`);
     }
@@ -143,6 +147,9 @@ export class Runtime implements CoreContext {
     }
     const refIds = new Set<string>();
     const args = this.serializer.encode(opts.args ?? [], encodeHooks(refIds));
+    // Refs among the constructor arguments are pinned until the actor is constructed: the
+    // caller may drop them the moment spawn() is called.
+    const argEntries = [...refIds].map((id) => this.entryOf(id));
     const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls) };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -151,12 +158,16 @@ export class Runtime implements CoreContext {
       TENSORWIRE_ACTOR_ID: actorId,
       TENSORWIRE_TOKEN: this.server.token,
     };
+    if (opts.gpus !== undefined && !(Array.isArray(opts.gpus) ? opts.gpus.every((g) => Number.isInteger(g) && g >= 0) : Number.isFinite(opts.gpus) && opts.gpus >= 0)) {
+      throw new InvalidArgumentError(`spawn: gpus must be a non-negative number or a list of device indices, got ${JSON.stringify(opts.gpus)}`);
+    }
     if (Array.isArray(opts.gpus)) env.CUDA_VISIBLE_DEVICES = opts.gpus.join(',');
     this.hold();
+    for (const e of argEntries) e.refs++;
     try {
-      for (const id of refIds) await this.objects.whenSettled(this.objects.ensure(id));
+      for (const e of argEntries) await this.objects.whenSettled(e);
       const resolved: Record<string, ResolvedRef> = {};
-      for (const id of refIds) resolved[id] = await this.gpu.resolveForGet(this.objects.ensure(id), {}, actorId);
+      for (const e of argEntries) resolved[e.id] = await this.gpu.resolveForGet(e, {}, actorId);
       const spec: ActorSpec = {
         actorId, name, className: meta.className, module: meta.module, args, resolved,
         transports: listTransports().map((t) => ({ name: t.plugin.name, module: t.module })),
@@ -164,6 +175,7 @@ export class Runtime implements CoreContext {
         maxConcurrency,
         defaultTimeoutMs: this.options.transferTimeoutMs,
         inlineGpuObjectBytes: this.options.inlineGpuObjectBytes,
+        maxFrameBytes: this.options.maxFrameBytes,
       };
       let resolveStarted!: () => void;
       let rejectStarted!: (e: Error) => void;
@@ -174,7 +186,7 @@ export class Runtime implements CoreContext {
       promise.catch(() => {});
       const proc = this.launcher.launch({ actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv });
       const rec: ActorRecord = {
-        info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(),
+        info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(), declared: new Set(),
         started: { resolve: resolveStarted, reject: rejectStarted, promise },
       };
       this.actors.set(actorId, rec);
@@ -192,21 +204,21 @@ export class Runtime implements CoreContext {
       }
       return makeHandle<T>(info);
     } finally {
+      this.releaseRefs(argEntries.map((e) => e.id));
       this.release();
     }
   }
 
-  private onConnection(conn: Connection): void {
-    conn.handle('hello', (b: { actorId: string; token: string }) => {
-      const rec = this.actors.get(b.actorId);
-      if (!rec || b.token !== this.server.token || rec.conn) {
-        conn.destroy('unknown actor or bad token');
-        throw new RuntimeStateError('unknown actor or bad token');
-      }
-      rec.conn = conn;
-      this.installActorHandlers(rec, conn);
-      return rec.spec;
-    });
+  /**
+   * An actor's hello, its token already checked by the ControlServer: the actor's spec, or
+   * undefined (the server then closes the connection) for an unknown or already connected actor.
+   */
+  private onConnection(hello: { actorId: string }, conn: Connection): ActorSpec | undefined {
+    const rec = this.actors.get(hello.actorId);
+    if (!rec || rec.conn) return undefined;
+    rec.conn = conn;
+    this.installActorHandlers(rec, conn);
+    return rec.spec;
   }
 
   private installActorHandlers(rec: ActorRecord, conn: Connection): void {
@@ -230,21 +242,17 @@ export class Runtime implements CoreContext {
     });
     conn.handle('result', (m: ResultMessage) => this.onResult(rec, m));
     conn.handle('submit', (m: SubmitMessage) => this.onActorSubmit(rec, m));
-    conn.handle('put', (m: { objectId: string; value?: ResultMessage['value']; gpu?: ResultMessage['gpu']; error?: WireError }) =>
-      this.onActorPut(rec, m),
-    );
+    conn.handle('put', (m: Parameters<Runtime['onActorPut']>[1]) => this.onActorPut(rec, m));
     conn.handle('get', (b: { ids: string[]; options: GetOptions }) => this.getResolved(b.ids, b.options, rec.info.actorId));
     conn.handle('wait', (b: { ids: string[]; numReturns: number; timeoutMs?: number }) => this.wait(b.ids, b.numReturns, b.timeoutMs));
     conn.handle('free', (b: { ids: string[] }) => this.free(b.ids));
     conn.handle('kill', (b: { actorId: string }) => this.kill(b.actorId));
-    conn.handle('reads.done', (b: { ids: string[] }) => b.ids.forEach((id) => this.gpu.readDone(id)));
-    conn.handle('ref.add', (b: { id: string }) => {
-      rec.borrowed.set(b.id, (rec.borrowed.get(b.id) ?? 0) + 1);
-      this.refAdded(b.id);
-    });
+    conn.handle('reads.done', (b: { ids: string[] }) => b.ids.forEach((id) => this.gpu.readDone(id, rec.info.actorId)));
+    conn.handle('ref.add', (b: { id: string }) => this.onActorRefAdded(rec, b.id));
     conn.handle('ref.release', (b: { id: string }) => {
-      const n = (rec.borrowed.get(b.id) ?? 0) - 1;
-      if (n > 0) rec.borrowed.set(b.id, n);
+      const n = rec.borrowed.get(b.id);
+      if (!n) return; // never counted (an id unknown when its ref was made)
+      if (n > 1) rec.borrowed.set(b.id, n - 1);
       else rec.borrowed.delete(b.id);
       this.refCollected(b.id);
     });
@@ -273,9 +281,15 @@ export class Runtime implements CoreContext {
       this.fail(this.objects.ensure(call.objectId), toWireError(rec.death), true);
     }
     rec.inflight.clear();
+    // Objects it announced (a ref made in it) but whose put never arrived will never be ready.
+    for (const id of rec.declared) {
+      const e = this.objects.get(id);
+      if (e) this.fail(e, toWireError(rec.death), true);
+    }
+    rec.declared.clear();
     for (const [id, n] of rec.borrowed) for (let i = 0; i < n; i++) this.refCollected(id);
     rec.borrowed.clear();
-    this.gpu.onProducerDied(rec.info.actorId);
+    this.gpu.onActorDied(rec.info.actorId);
     const how = signal ? `signal ${signal}` : code !== null ? `exit code ${code}` : why ?? 'unknown cause';
     void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${how})`);
     rec.conn?.destroy('actor died');
@@ -283,7 +297,7 @@ export class Runtime implements CoreContext {
 
   async kill(actorId: string): Promise<void> {
     const rec = this.actors.get(actorId);
-    if (!rec) throw new InvalidArgumentError(`no actor with id ${actorId}`);
+    if (!rec) throw new InvalidArgumentError(`kill: ${unknownActorReason(actorId, this.runtimeId)}`);
     if (rec.state === 'dead') return;
     rec.killedByUser = true;
     const exited = new Promise<void>((resolve) => rec.proc.onExit(() => resolve()));
@@ -307,17 +321,66 @@ export class Runtime implements CoreContext {
 
   submit(target: ActorInfo, method: string, args: unknown[], options: CallOptions): ObjectRef<unknown> {
     this.assertRunning(`${target.name}.${method}.remote()`);
+    if (!this.actors.has(target.actorId)) {
+      throw new InvalidArgumentError(`${target.name}.${method}.remote(): ${unknownActorReason(target.actorId, this.runtimeId)}`);
+    }
     const refIds = new Set<string>();
     const encoded = this.serializer.encode(args, encodeHooks(refIds));
-    const objectId = `o${++this.seq}`;
-    const ref = new ObjectRef(objectId);
+    for (const id of refIds) this.entryOf(id); // a forged, foreign or freed ref fails here, at once
+    const objectId = this.newObjectId();
     this.enqueue(target, objectId, method, encoded, [...refIds], options);
-    return ref;
+    return new ObjectRef(objectId); // after enqueue made its entry, which the ref counts on
   }
 
   private onActorSubmit(from: ActorRecord, m: SubmitMessage): void {
     if (this.state !== 'running') return;
+    if (!this.claimActorObjectId(from, m.objectId, 'submit')) return;
+    const unknown = m.refIds.find((id) => !this.objects.has(id));
+    if (unknown !== undefined) {
+      // Fail this call alone, at once: a ref that can never resolve must not block the target's queue.
+      const entry = this.objects.ensure(m.objectId);
+      this.fail(entry, toWireError(new ObjectLostError(unknown, `passed to ${m.target.name}.${m.method}() by ${from.info.name}: ${unknownIdReason(unknown, this.runtimeId)}`)), true);
+      if (entry.refs <= 0) this.collect(entry);
+      return;
+    }
     this.enqueue(m.target, m.objectId, m.method, m.args, m.refIds, m.options, from);
+  }
+
+  /**
+   * An actor may only make objects in its own namespace (`<actorId>.…`), and each only once:
+   * a buggy or hostile actor cannot overwrite another object. False (and a warning) otherwise.
+   */
+  private claimActorObjectId(from: ActorRecord, id: string, what: string): boolean {
+    const existing = this.objects.get(id);
+    const declared = from.declared.delete(id);
+    if (isInActorNamespace(id, from.info.actorId) && (!existing || (declared && existing.state === 'pending'))) return true;
+    this.logger.warn(`ignored a '${what}' from actor ${from.info.name} for object id ${id}: not a new id of its own`);
+    return false;
+  }
+
+  /**
+   * A ref came to life in an actor. Refs to unknown ids are not counted (they fail when used);
+   * a ref to a new id of the actor's own (made before its submit/put message) announces it.
+   */
+  private onActorRefAdded(rec: ActorRecord, id: string): void {
+    if (!this.objects.has(id)) {
+      if (!isInActorNamespace(id, rec.info.actorId) || rec.state === 'dead') return;
+      this.objects.ensure(id);
+      rec.declared.add(id);
+    }
+    rec.borrowed.set(id, (rec.borrowed.get(id) ?? 0) + 1);
+    this.refAdded(id);
+  }
+
+  /** The entry of an id given to the API, or ObjectLostError saying why there is none. */
+  entryOf(id: string): ObjectEntry {
+    const e = this.objects.get(id);
+    if (!e) throw new ObjectLostError(id, unknownIdReason(id, this.runtimeId));
+    return e;
+  }
+
+  private newObjectId(): string {
+    return `o${++this.seq}@${this.runtimeId}`;
   }
 
   private enqueue(
@@ -327,7 +390,9 @@ export class Runtime implements CoreContext {
     entry.producer = { actorId: target.actorId, actorName: target.name, method };
     const rec = this.actors.get(target.actorId);
     if (!rec) {
-      this.fail(entry, toWireError(new InvalidArgumentError(`no actor with id ${target.actorId}${from ? ` (called from ${from.info.name})` : ''}`)), true);
+      const why = unknownActorReason(target.actorId, this.runtimeId);
+      this.fail(entry, toWireError(new InvalidArgumentError(`${target.name}.${method}(): ${why}${from ? ` (called from ${from.info.name})` : ''}`)), true);
+      if (entry.refs <= 0) this.collect(entry);
       return;
     }
     for (const id of refIds) this.objects.ensure(id).refs++;
@@ -355,7 +420,7 @@ export class Runtime implements CoreContext {
     const call = rec.inflight.get(m.taskId);
     rec.inflight.delete(m.taskId);
     if (call) this.releaseRefs(call.refIds);
-    for (const id of m.readsDone ?? []) this.gpu.readDone(id);
+    for (const id of m.readsDone ?? []) this.gpu.readDone(id, rec.info.actorId);
     const entry = this.objects.get(m.taskId);
     if (!entry || entry.state !== 'pending') {
       if (m.gpu) rec.conn?.notify('gpu.free', { ids: [m.taskId] });
@@ -364,7 +429,8 @@ export class Runtime implements CoreContext {
     this.settleWith(rec, entry, m, !!m.system);
   }
 
-  private onActorPut(rec: ActorRecord, m: { objectId: string; value?: ResultMessage['value']; gpu?: ResultMessage['gpu']; error?: WireError }): void {
+  private onActorPut(rec: ActorRecord, m: Pick<ResultMessage, 'value' | 'gpu' | 'error' | 'refIds'> & { objectId: string }): void {
+    if (!this.claimActorObjectId(rec, m.objectId, 'put')) return;
     const entry = this.objects.ensure(m.objectId);
     entry.producer = { actorId: rec.info.actorId, actorName: rec.info.name, method: 'put' };
     this.settleWith(rec, entry, m, true);
@@ -372,7 +438,7 @@ export class Runtime implements CoreContext {
 
   /** Settle an entry from what its producer `rec` sent: an error, a GPU object or a value. */
   private settleWith(
-    rec: ActorRecord, entry: ObjectEntry, m: Pick<ResultMessage, 'value' | 'gpu' | 'error'>, systemError: boolean,
+    rec: ActorRecord, entry: ObjectEntry, m: Pick<ResultMessage, 'value' | 'gpu' | 'error' | 'refIds'>, systemError: boolean,
   ): void {
     if (m.error) {
       this.fail(entry, m.error, systemError);
@@ -387,6 +453,7 @@ export class Runtime implements CoreContext {
       this.store.put(entry.id, m.value!);
       this.objects.settle(entry, 'ready');
     }
+    if (!m.error) this.pinContained(entry, m.refIds);
     if (entry.refs <= 0) this.collect(entry);
   }
 
@@ -409,13 +476,15 @@ export class Runtime implements CoreContext {
   put(value: unknown, options: PutOptions): ObjectRef<unknown> {
     this.assertRunning('put');
     if (options.tensorTransport) validateTransportName(options.tensorTransport);
-    const encoded = this.serializer.encode(value, encodeHooks());
-    const id = `o${++this.seq}`;
-    const ref = new ObjectRef(id);
+    const refIds = new Set<string>();
+    const encoded = this.serializer.encode(value, encodeHooks(refIds));
+    for (const id of refIds) this.entryOf(id);
+    const id = this.newObjectId();
     const entry = this.objects.ensure(id);
     this.store.put(id, encoded);
     this.objects.settle(entry, 'ready');
-    return ref;
+    this.pinContained(entry, [...refIds]);
+    return new ObjectRef(id);
   }
 
   async get(ids: readonly string[], options: GetOptions): Promise<unknown[]> {
@@ -430,7 +499,7 @@ export class Runtime implements CoreContext {
           try {
             return (await materialize(own, this.driverDeps)).value;
           } finally {
-            if (r.k === 'gpu-read') this.gpu.readDone(ids[i]!);
+            if (r.k === 'gpu-read') this.gpu.readDone(ids[i]!, DRIVER_READER);
           }
         }),
       );
@@ -442,11 +511,7 @@ export class Runtime implements CoreContext {
   /** Wait for `ids` (with the timeout) and describe how the caller obtains each value. */
   async getResolved(ids: readonly string[], options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef[] | { timeout: number }> {
     if (options.tensorTransport) validateTransportName(options.tensorTransport);
-    const entries = ids.map((id) => {
-      const e = this.objects.get(id);
-      if (!e) throw new ObjectLostError(id, 'unknown object (freed, or a ref from another runtime)');
-      return e;
-    });
+    const entries = ids.map((id) => this.entryOf(id));
     this.hold();
     try {
       const settled = Promise.all(entries.map((e) => this.objects.whenSettled(e)));
@@ -468,7 +533,7 @@ export class Runtime implements CoreContext {
   }
 
   async wait(ids: readonly string[], numReturns: number, timeoutMs: number | undefined): Promise<string[]> {
-    const entries = ids.map((id) => this.objects.get(id));
+    const entries = ids.map((id) => this.entryOf(id));
     const ready = (): string[] => ids.filter((_, i) => !entries[i] || entries[i]!.state !== 'pending');
     if (ready().length >= numReturns) return ready().slice(0, numReturns);
     this.hold();
@@ -504,10 +569,27 @@ export class Runtime implements CoreContext {
       this.fail(e, toWireError(new ObjectLostError(e.id, 'freed before it was ready')), true);
     }
     e.state = 'freed';
+    const contained = e.contains;
+    e.contains = undefined;
+    if (contained) this.releaseRefs(contained);
   }
 
+  /**
+   * Refs inside a stored value (a put, a result that returns refs) keep their objects alive as
+   * long as the value lives, as Ray's nested refs do: the value may be read long after every
+   * other ref to them was dropped.
+   */
+  private pinContained(entry: ObjectEntry, refIds: readonly string[] | undefined): void {
+    if (!refIds?.length) return;
+    const pinned = refIds.filter((id) => id !== entry.id && this.objects.has(id));
+    for (const id of pinned) this.objects.get(id)!.refs++;
+    if (pinned.length) entry.contains = [...(entry.contains ?? []), ...pinned];
+  }
+
+  /** An ObjectRef came to life in the driver. Unknown ids are not counted: they fail when used. */
   refAdded(id: string): void {
-    this.objects.ensure(id).refs++;
+    const e = this.objects.get(id);
+    if (e) e.refs++;
   }
 
   refCollected(id: string): void {
@@ -524,7 +606,7 @@ export class Runtime implements CoreContext {
   /** Nobody refers to the object any more: free it and forget it. */
   private collect(e: ObjectEntry): void {
     this.freeEntry(e);
-    if (e.pendingReads === 0) this.objects.delete(e.id);
+    if (pendingReads(e) === 0) this.objects.delete(e.id);
   }
 
   objectStoreStats(): { objects: number; bytes: number; entries: number } {
@@ -573,4 +655,11 @@ export class Runtime implements CoreContext {
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Why a handle's actor id is unknown to this runtime (for the error of a call through it). */
+function unknownActorReason(actorId: string, runtimeId: string): string {
+  return actorId.endsWith(`@${runtimeId}`)
+    ? `no actor with id ${actorId}`
+    : 'this actor handle belongs to another tensorwire runtime (one that was shut down?); handles do not survive shutdown()';
 }

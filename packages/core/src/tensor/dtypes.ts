@@ -3,6 +3,7 @@
  * as JavaScript numbers. float16 and bfloat16 are stored as Uint16Array bit patterns, int64 as
  * BigInt64Array, bool as Uint8Array holding 0 or 1.
  */
+import { InvalidArgumentError } from '../errors/errors';
 import {
   bfloat16BitsToNumber,
   float16BitsToNumber,
@@ -70,7 +71,7 @@ export function isDType(x: unknown): x is DType {
 
 /** Throws a TypeError naming the valid dtypes unless `x` is one. */
 export function assertDType(x: unknown): asserts x is DType {
-  if (!isDType(x)) throw new TypeError(`unknown dtype ${JSON.stringify(x)}; expected one of ${DTYPES.join(', ')}`);
+  if (!isDType(x)) throw new InvalidArgumentError(`unknown dtype ${JSON.stringify(x)}; expected one of ${DTYPES.join(', ')}`);
 }
 
 /** Bytes per element of `dtype`. */
@@ -133,7 +134,7 @@ export function numberToStored(dtype: DType, x: number): number | bigint {
 
 /** Truncate a finite number to a bigint; NaN and ±Infinity have no int64 value. */
 export function numberToBigInt(x: number): bigint {
-  if (!Number.isFinite(x)) throw new TypeError(`cannot store ${x} in an int64 tensor`);
+  if (!Number.isFinite(x)) throw new InvalidArgumentError(`cannot store ${x} in an int64 tensor`);
   return BigInt(Math.trunc(x));
 }
 

@@ -32,14 +32,14 @@ test('constructor infers dtypes and shape, honours dtype for Uint16Array/Uint8Ar
   t.is(new Tensor(new Uint8Array(2), undefined, { dtype: 'bool' }).dtype, 'bool');
   t.is(new Tensor(new Uint16Array(2), [2], { dtype: 'bfloat16' }).dtype, 'bfloat16');
   t.deepEqual(new Tensor(new Float32Array(5)).shape, [5]);
-  t.throws(() => new Tensor(new Uint16Array(2)), { instanceOf: TypeError, message: /float16/ });
-  t.throws(() => new Tensor(new Uint32Array(2) as never), { instanceOf: TypeError, message: /Uint32Array/ });
-  t.throws(() => new Tensor(new Float32Array(2), [2], { dtype: 'int32' }), { instanceOf: TypeError, message: /Int32Array/ });
+  t.throws(() => new Tensor(new Uint16Array(2)), { instanceOf: InvalidArgumentError, message: /float16/ });
+  t.throws(() => new Tensor(new Uint32Array(2) as never), { instanceOf: InvalidArgumentError, message: /Uint32Array/ });
+  t.throws(() => new Tensor(new Float32Array(2), [2], { dtype: 'int32' }), { instanceOf: InvalidArgumentError, message: /Int32Array/ });
   t.throws(() => new Tensor(new Float32Array(6), [4, 2]), {
-    instanceOf: TypeError,
+    instanceOf: InvalidArgumentError,
     message: 'shape [4, 2] holds 8 elements but the Float32Array has 6',
   });
-  t.throws(() => new Tensor(new Float32Array(6), [-1, 6]), { instanceOf: TypeError });
+  t.throws(() => new Tensor(new Float32Array(6), [-1, 6]), { instanceOf: InvalidArgumentError });
 });
 
 test('scalars and empty tensors', (t) => {
@@ -170,7 +170,7 @@ test('fromBytes: zero-copy when aligned, one copy when not', (t) => {
   const copied = Tensor.fromBytes(view, 'float64', [3]);
   t.not(copied.data.buffer, shifted.buffer);
   t.deepEqual(copied.toArray(), [1.5, -2.25, 3]);
-  t.throws(() => Tensor.fromBytes(raw, 'float64', [2]), { instanceOf: TypeError, message: /needs 16 bytes, got 24/ });
+  t.throws(() => Tensor.fromBytes(raw, 'float64', [2]), { instanceOf: InvalidArgumentError, message: /needs 16 bytes, got 24/ });
   t.is(Tensor.fromBytes(new Uint8Array(0), 'int64', [0, 3]).numel, 0);
 });
 

@@ -41,11 +41,11 @@ const BRAND = Symbol.for('tensorwire.Tensor');
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 function checkShape(shape: readonly number[], what: string): number {
-  if (!Array.isArray(shape)) throw new TypeError(`${what}: shape must be an array of non-negative integers`);
+  if (!Array.isArray(shape)) throw new InvalidArgumentError(`${what}: shape must be an array of non-negative integers`);
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new TypeError(`${what}: shape [${shape.join(', ')}] must hold non-negative integers`);
+      throw new InvalidArgumentError(`${what}: shape [${shape.join(', ')}] must hold non-negative integers`);
     }
     n *= d;
   }
@@ -94,21 +94,21 @@ export class Tensor implements TransportTensor {
     const dtype = options.dtype ?? dtypeOfArray(data);
     if (dtype === undefined) {
       if (data instanceof Uint16Array) {
-        throw new TypeError("a Uint16Array holds float16 or bfloat16 bits: pass { dtype: 'float16' } or { dtype: 'bfloat16' }");
+        throw new InvalidArgumentError("a Uint16Array holds float16 or bfloat16 bits: pass { dtype: 'float16' } or { dtype: 'bfloat16' }");
       }
-      throw new TypeError(
+      throw new InvalidArgumentError(
         `cannot wrap ${describe(data)} in a Tensor; use Float32Array, Float64Array, Int8Array, Int16Array, ` +
           'Int32Array, BigInt64Array, Uint8Array (uint8/bool) or Uint16Array (float16/bfloat16)',
       );
     }
     assertDType(dtype);
     if (!arrayFitsDType(data, dtype)) {
-      throw new TypeError(`dtype '${dtype}' is stored in a ${dtypeArrayConstructor(dtype).name}, got ${describe(data)}`);
+      throw new InvalidArgumentError(`dtype '${dtype}' is stored in a ${dtypeArrayConstructor(dtype).name}, got ${describe(data)}`);
     }
     const s = shape === undefined ? [data.length] : [...shape];
     const n = checkShape(s, 'new Tensor');
     if (n !== data.length) {
-      throw new TypeError(`shape ${fmtShape(s)} holds ${n} elements but the ${describe(data)} has ${data.length}`);
+      throw new InvalidArgumentError(`shape ${fmtShape(s)} holds ${n} elements but the ${describe(data)} has ${data.length}`);
     }
     this.dtype = dtype;
     this.shape = Object.freeze(s);
@@ -168,7 +168,7 @@ export class Tensor implements TransportTensor {
       end = start;
       start = 0;
     }
-    if (step === 0 || !Number.isFinite(step)) throw new TypeError('Tensor.arange: step must be a non-zero finite number');
+    if (step === 0 || !Number.isFinite(step)) throw new InvalidArgumentError('Tensor.arange: step must be a non-zero finite number');
     const n = Math.max(0, Math.ceil((end - start) / step));
     const dtype = options.dtype ?? 'float32';
     assertDType(dtype);
@@ -217,7 +217,7 @@ export class Tensor implements TransportTensor {
     const n = checkShape(shape, 'Tensor.fromBytes');
     const size = dtypeSize(dtype);
     if (bytes.byteLength !== n * size) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
         `Tensor.fromBytes: ${dtype} shape ${fmtShape(shape)} needs ${n * size} bytes, got ${bytes.byteLength}`,
       );
     }
@@ -240,7 +240,7 @@ export class Tensor implements TransportTensor {
     const d = parseDevice(device);
     if (d.kind === 'cpu') throw new InvalidArgumentError('Tensor.fromDeviceBuffer needs a device other than cpu');
     if (storage.nbytes !== n * dtypeSize(dtype)) {
-      throw new TypeError(`Tensor.fromDeviceBuffer: ${dtype} shape ${fmtShape(shape)} needs ${n * dtypeSize(dtype)} bytes, got ${storage.nbytes}`);
+      throw new InvalidArgumentError(`Tensor.fromDeviceBuffer: ${dtype} shape ${fmtShape(shape)} needs ${n * dtypeSize(dtype)} bytes, got ${storage.nbytes}`);
     }
     return Object.assign(t, { dtype, shape: Object.freeze([...shape]), numel: n, _device: d, _data: undefined, _storage: storage, [BRAND]: true });
   }

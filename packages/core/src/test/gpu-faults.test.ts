@@ -19,7 +19,7 @@ test.serial('a transfer past its deadline fails with TransferError naming both a
   process.kill(pid, 'SIGSTOP'); // the sender can no longer send
   try {
     const err = await t.throwsAsync(get(b.sum.remote(ref)), { instanceOf: TransferError });
-    t.regex(err!.message, /object o\d+ from actor frozen-sender to waiting-receiver over tcp-test/);
+    t.regex(err!.message, /object o\d+@\S+ from actor frozen-sender to waiting-receiver over tcp-test/);
     t.regex(err!.message, /deadline/);
     await new Promise((r) => setTimeout(r, 300));
     t.is(g.state, 'destroyed');

@@ -1,5 +1,5 @@
 import type { TransportPlugin } from './spi';
-import { InvalidTransportError } from '../errors/errors';
+import { InvalidArgumentError, InvalidTransportError } from '../errors/errors';
 
 /** A registered transport: the plugin and the module that registers it (loaded by every actor). */
 export interface RegisteredTransport {
@@ -29,12 +29,12 @@ export const OBJECT_STORE = 'object-store';
  */
 export function registerTransport(plugin: TransportPlugin, options: { module: string }): void {
   if (!plugin || typeof plugin.name !== 'string' || !plugin.name) {
-    throw new TypeError('registerTransport: plugin.name must be a non-empty string');
+    throw new InvalidArgumentError('registerTransport: plugin.name must be a non-empty string');
   }
-  if (plugin.name === OBJECT_STORE) throw new TypeError(`registerTransport: '${OBJECT_STORE}' is reserved`);
+  if (plugin.name === OBJECT_STORE) throw new InvalidArgumentError(`registerTransport: '${OBJECT_STORE}' is reserved`);
   const existing = registry.get(plugin.name);
   if (existing && existing.plugin !== plugin && existing.module !== options.module) {
-    throw new TypeError(
+    throw new InvalidArgumentError(
       `registerTransport: a transport named '${plugin.name}' is already registered from ${existing.module}`,
     );
   }

@@ -1,7 +1,12 @@
 // agent.cc: JS binding of one agent.
 //
-//   new Agent(name, { poolCacheBytes? })   poolCacheBytes: bound of the pool cache (default 1 GiB)
+//   new Agent(name, { poolCacheBytes?, netDevices? })
+//                                          poolCacheBytes: bound of the pool cache (default 1 GiB)
+//                                          netDevices: UCX_NET_DEVICES list for this agent's
+//                                          context (default "lo": loopback only; a
+//                                          UCX_NET_DEVICES in the environment wins)
 //   agent.workerAddress: Buffer            this agent's UCP worker address
+//   agent.netDevices: string               the UCX_NET_DEVICES list in force
 //   agent.genRkey: Buffer                  packed rkey of the generation table
 //   agent.register(u8) -> { id, addr: bigint, size, rkey: Buffer, genAddr: bigint, token: bigint,
 //                           refs, pool }   (same buffer again: same id, refs + 1)
@@ -87,6 +92,7 @@ Napi::Function Agent::Init(Napi::Env env) {
                          InstanceMethod<&Agent::Close>("close"),
                          InstanceAccessor<&Agent::WorkerAddress>("workerAddress"),
                          InstanceAccessor<&Agent::GenRkey>("genRkey"),
+                         InstanceAccessor<&Agent::NetDevices>("netDevices"),
                      });
 }
 
@@ -95,14 +101,21 @@ Agent::Agent(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Agent>(info) {
   if (info.Length() < 1 || !info[0].IsString()) tensorwire::ThrowTypeError(env, "Agent(name): name must be a string");
   name_ = info[0].As<Napi::String>().Utf8Value();
   double cacheBytes = kDefaultPoolCacheBytes;
+  std::string netDevices;  // empty: loopback only (ucx_config.h)
   if (info.Length() > 1 && info[1].IsObject()) {
-    Napi::Value v = info[1].As<Napi::Object>().Get("poolCacheBytes");
+    Napi::Object options = info[1].As<Napi::Object>();
+    Napi::Value v = options.Get("poolCacheBytes");
     if (v.IsNumber()) cacheBytes = v.As<Napi::Number>().DoubleValue();
+    Napi::Value devices = options.Get("netDevices");
+    if (devices.IsString())
+      netDevices = devices.As<Napi::String>().Utf8Value();
+    else if (!devices.IsUndefined())
+      tensorwire::ThrowTypeError(env, "netDevices must be a string (a UCX_NET_DEVICES list such as 'lo' or 'eth0')");
   }
   if (!(cacheBytes >= 0) || cacheBytes > 9.0e15)
     tensorwire::ThrowTypeError(env, "poolCacheBytes must be a non-negative number", "ERR_OUT_OF_RANGE");
   Guard(env, [&] {
-    ctx_ = std::make_shared<UcpContext>(name_);
+    ctx_ = std::make_shared<UcpContext>(name_, netDevices);
     mem_ = std::make_shared<MemoryRegistry>(ctx_, static_cast<size_t>(cacheBytes));
     return 0;
   });
@@ -162,6 +175,8 @@ void Agent::HoldLoop(Napi::Env env, bool hold) {
 Napi::Value Agent::WorkerAddress(const Napi::CallbackInfo& info) {
   return CopyToBuffer(info.Env(), engine_->workerAddress());
 }
+
+Napi::Value Agent::NetDevices(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), ctx_->netDevices); }
 
 Napi::Value Agent::GenRkey(const Napi::CallbackInfo& info) { return CopyToBuffer(info.Env(), mem_->genTable()->rkey); }
 

@@ -30,6 +30,7 @@ class Agent : public Napi::ObjectWrap<Agent> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value WorkerAddress(const Napi::CallbackInfo& info);
   Napi::Value GenRkey(const Napi::CallbackInfo& info);
+  Napi::Value NetDevices(const Napi::CallbackInfo& info);
 
   void OnReadDone(Napi::Env env, uint64_t id, const tensorwire::ErrorInfo& error, Engine::Settle settle);
   void HoldLoop(Napi::Env env, bool hold);

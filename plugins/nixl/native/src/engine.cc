@@ -165,9 +165,13 @@ Endpoint* Engine::GetEndpoint(const ReadRequest& req, ErrorInfo& err) {
   ucs_status_t st = ucp_ep_create(worker_, &p, &ep->handle);
   if (st != UCS_OK) {
     delete ep;
-    err = ErrorInfo{"UCX_CONNECT_FAILED", "cannot connect to agent '" + req.peerName +
-                                              "' (ucp_ep_create: " + ucs_status_string(st) +
-                                              "); the source agent may have died"};
+    // Unreachable: no transport in common, typically a loopback-only agent and one on another host.
+    const char* hint = st == UCS_ERR_UNREACHABLE
+                           ? "; the two agents share no network device (both must opt in to the network: "
+                             "transportOptions.nixl host or netDevices, see the nixl README)"
+                           : "; the source agent may have died";
+    err = ErrorInfo{"UCX_CONNECT_FAILED", "cannot connect to agent '" + req.peerName + "' (ucp_ep_create: " +
+                                              ucs_status_string(st) + ")" + hint};
     return nullptr;
   }
   endpoints_[ep->address] = ep;

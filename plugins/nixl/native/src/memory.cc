@@ -1,23 +1,19 @@
 // memory.cc: UCP context, registrations, pool and generation table (see memory.h).
 #include "memory.h"
 
-#include <cstdlib>
 #include <cstring>
 
 #include "tensorwire/errors.h"
 #include "pool_cache.h"
+#include "ucx_config.h"
 #include "ucx_status.h"
 
 namespace twnixl {
 
 using tensorwire::CodedError;
 
-UcpContext::UcpContext(const std::string& name) {
-  ucp_config_t* config = nullptr;
-  ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
-  if (st != UCS_OK) ThrowUcs("UCX_INIT_FAILED", "ucp_config_read", st);
-  // A dead peer must surface within a few seconds even across hosts; keep the user's choice.
-  if (!std::getenv("UCX_KEEPALIVE_INTERVAL")) ucp_config_modify(config, "KEEPALIVE_INTERVAL", "1s");
+UcpContext::UcpContext(const std::string& name, const std::string& requestedNetDevices) {
+  UcpConfigPtr config = ReadAgentConfig(requestedNetDevices, &netDevices);
 
   ucp_params_t params{};
   params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED | UCP_PARAM_FIELD_NAME;
@@ -26,8 +22,7 @@ UcpContext::UcpContext(const std::string& name) {
   // Registrations and pool finalizers run on the JS thread while the progress thread owns the worker.
   params.mt_workers_shared = 1;
   params.name = name.c_str();
-  st = ucp_init(&params, config, &handle);
-  ucp_config_release(config);
+  ucs_status_t st = ucp_init(&params, config.get(), &handle);
   if (st != UCS_OK) ThrowUcs("UCX_INIT_FAILED", "ucp_init", st);
 }
 

@@ -21,7 +21,10 @@ namespace twnixl {
 /** Owns the ucp_context; destroyed after the last mapped region that uses it. */
 struct UcpContext {
   ucp_context_h handle = nullptr;
-  explicit UcpContext(const std::string& name);
+  /** The UCX_NET_DEVICES list in force (see ucx_config.h): what the worker's tcp interfaces bind. */
+  std::string netDevices;
+  /** `netDevices`: a UCX_NET_DEVICES list, empty for loopback only (UCX_NET_DEVICES set by the user wins). */
+  UcpContext(const std::string& name, const std::string& netDevices);
   ~UcpContext();
   UcpContext(const UcpContext&) = delete;
   UcpContext& operator=(const UcpContext&) = delete;
