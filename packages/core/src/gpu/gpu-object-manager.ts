@@ -4,7 +4,8 @@
  * the producer's sends, tracks transfers in flight, and frees producers' tensors only when
  * no transfer needs them any more.
  */
-import { CollectiveGroupError, ObjectLostError, TransferError } from '../errors/errors';
+import { CollectiveGroupError, ObjectLostError, TensorwireError, TransferError } from '../errors/errors';
+import { ConnectionClosedError } from '../rpc/connection';
 import { toWireError } from '../errors/wire-error';
 import type { EncodedValue } from '../objects/encoded-value';
 import { pendingReads, type ObjectEntry } from '../objects/object-table';
@@ -120,11 +121,30 @@ export class GpuObjectManager {
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
     }
     const producer = this.rt.actors.get(gpu.producerId)!;
+    const deadline = this.rt.options.transferTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const tensors = await producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id });
+      // Bounded like every transfer: a frozen producer must not make get wait forever.
+      const tensors = await Promise.race([
+        producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TransferError(
+            `fetching object ${e.id} from actor ${gpu.producerName} through the object store did not finish within ${deadline} ms (transfer deadline)`,
+            { objectId: e.id, producer: gpu.producerName },
+          )), deadline);
+        }),
+      ]);
       return { k: 'gpu-data', gpu, tensors };
     } catch (err) {
+      if (err instanceof ConnectionClosedError) {
+        // The producer went away mid-fetch (it may not be marked dead yet): its tensors are gone.
+        err = new ObjectLostError(e.id, `its producer actor ${gpu.producerName} died, and its tensors with it`);
+      } else if (!(err instanceof TensorwireError)) {
+        err = new TransferError(`fetching object ${e.id} from actor ${gpu.producerName} failed: ${(err as Error)?.message}`, { objectId: e.id }, { cause: err });
+      }
       return { k: 'error', error: toWireError(err) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
