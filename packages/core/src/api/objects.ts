@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from '../errors/errors';
 import { ObjectRef } from '../objects/object-ref';
 import { requireContext, type GetOptions, type PutOptions, type WaitOptions } from '../runtime/context';
-import { checkDurationMs } from '../runtime/validate';
+import { checkDurationMs, checkInteger } from '../runtime/validate';
 
 /**
  * Refs given to an operation still in progress. Holding them here keeps them reachable until
@@ -49,13 +49,10 @@ export async function get<T extends readonly ObjectRef<unknown>[]>(refs: readonl
 export async function get(refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[], options: GetOptions = {}): Promise<unknown> {
   const ctx = requireContext('get');
   checkDurationMs('get: timeoutMs', options.timeoutMs, 0);
-  if (Array.isArray(refOrRefs)) {
-    const list = ids(refOrRefs, 'get');
-    return holding(refOrRefs, () => ctx.get(list, options));
-  }
-  const list = ids([refOrRefs], 'get');
-  const [v] = await holding(refOrRefs, () => ctx.get(list, options));
-  return v;
+  const many = Array.isArray(refOrRefs);
+  const list = ids(many ? refOrRefs : [refOrRefs], 'get');
+  const values = await holding(refOrRefs, () => ctx.get(list, options));
+  return many ? values : values[0];
 }
 
 /**
@@ -69,10 +66,7 @@ export function put<T>(value: T, options: PutOptions = {}): ObjectRef<T> {
 /** Wait until `numReturns` (default 1) of `refs` are ready, or the timeout passes. */
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }> {
   const all = ids(refs, 'wait');
-  const numReturns = options.numReturns ?? 1;
-  if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
-    throw new InvalidArgumentError(`wait: numReturns must be an integer between 0 and ${refs.length}, got ${numReturns}`);
-  }
+  const numReturns = checkInteger('wait: numReturns', options.numReturns ?? 1, 0, refs.length)!;
   checkDurationMs('wait: timeoutMs', options.timeoutMs, 0);
   const ctx = requireContext('wait');
   const readyIds = new Set(await holding(refs, () => ctx.wait(all, numReturns, options.timeoutMs)));

@@ -14,6 +14,7 @@ import type { ActorRecord } from '../runtime/actor-record';
 import type { GetOptions } from '../runtime/context';
 import type { Runtime } from '../runtime/runtime';
 import { getTransport, OBJECT_STORE } from '../transport/registry';
+import { withTimeout } from './deadline';
 
 /** The reader id of `get` in the driver itself. */
 export const DRIVER_READER = 'driver';
@@ -121,19 +122,10 @@ export class GpuObjectManager {
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
     }
     const producer = this.rt.actors.get(gpu.producerId)!;
-    const deadline = this.rt.options.transferTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Bounded like every transfer: a frozen producer must not make get wait forever.
-      const tensors = await Promise.race([
-        producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TransferError(
-            `fetching object ${e.id} from actor ${gpu.producerName} through the object store did not finish within ${deadline} ms (transfer deadline)`,
-            { objectId: e.id, producer: gpu.producerName },
-          )), deadline);
-        }),
-      ]);
+      const fetched = producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id });
+      const tensors = await withTimeout(fetched, this.rt.options.transferTimeoutMs, `fetch of ${e.id} through the object store`);
       return { k: 'gpu-data', gpu, tensors };
     } catch (err) {
       if (err instanceof ConnectionClosedError) {
@@ -143,8 +135,6 @@ export class GpuObjectManager {
         err = new TransferError(`fetching object ${e.id} from actor ${gpu.producerName} failed: ${(err as Error)?.message}`, { objectId: e.id }, { cause: err });
       }
       return { k: 'error', error: toWireError(err) };
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -5,6 +5,7 @@
  * the driver (`get`).
  */
 import { TransferError } from '../errors/errors';
+import { withTimeout } from './deadline';
 import { fromWireError } from '../errors/wire-error';
 import { restoreTensors } from '../objects/codec';
 import type { Serializer } from '../objects/serializer';
@@ -54,14 +55,6 @@ function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): Tran
     { ...describe(gpu, selfName), code: (cause as { code?: string }).code },
     { cause },
   );
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (transfer deadline)`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promise<Materialized> {

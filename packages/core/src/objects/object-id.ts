@@ -43,3 +43,10 @@ export function unknownIdReason(id: string, runtimeId: string): string {
   }
   return 'it was freed (free() was called, or every ObjectRef to it was dropped)';
 }
+
+/** Why actor id `actorId` is unknown to the runtime `runtimeId` (for a call through a stale handle). */
+export function unknownActorReason(actorId: string, runtimeId: string): string {
+  return runtimeIdOf(actorId) === runtimeId
+    ? `no actor with id ${actorId}`
+    : 'this actor handle belongs to another tensorwire runtime (one that was shut down?); handles do not survive shutdown()';
+}

@@ -19,7 +19,7 @@ import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
 import { ObjectTable, pendingReads, type ObjectEntry } from '../objects/object-table';
-import { isInActorNamespace, newRuntimeId, unknownIdReason } from '../objects/object-id';
+import { isInActorNamespace, newRuntimeId, unknownActorReason, unknownIdReason } from '../objects/object-id';
 import { detachedCopy, type Serializer } from '../objects/serializer';
 import { encodeHooks } from '../objects/value-hooks';
 import type { Connection } from '../rpc/connection';
@@ -33,6 +33,7 @@ import type { CallOptions, CoreContext, GetOptions, PutOptions } from './context
 import type { Logger } from './logger';
 import type { ResolvedOptions } from './options';
 import { TOKENS } from './tokens';
+import { checkInteger } from './validate';
 
 export interface SpawnOptions {
   /** Constructor arguments (refs allowed). */
@@ -141,10 +142,7 @@ export class Runtime implements CoreContext {
     if ([...this.actors.values()].some((a) => a.info.name === name && a.state !== 'dead')) {
       throw new InvalidArgumentError(`an actor named '${name}' is already running; names must be unique`);
     }
-    const maxConcurrency = opts.maxConcurrency ?? meta.options.maxConcurrency ?? 1;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
-      throw new InvalidArgumentError(`maxConcurrency must be a positive integer, got ${maxConcurrency}`);
-    }
+    const maxConcurrency = checkInteger('spawn: maxConcurrency', opts.maxConcurrency ?? meta.options.maxConcurrency ?? 1, 1)!;
     const refIds = new Set<string>();
     const args = this.serializer.encode(opts.args ?? [], encodeHooks(refIds));
     // Refs among the constructor arguments are pinned until the actor is constructed: the
@@ -655,11 +653,4 @@ export class Runtime implements CoreContext {
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/** Why a handle's actor id is unknown to this runtime (for the error of a call through it). */
-function unknownActorReason(actorId: string, runtimeId: string): string {
-  return actorId.endsWith(`@${runtimeId}`)
-    ? `no actor with id ${actorId}`
-    : 'this actor handle belongs to another tensorwire runtime (one that was shut down?); handles do not survive shutdown()';
 }
