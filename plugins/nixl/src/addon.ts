@@ -58,6 +58,11 @@ export interface NativeAgentStats {
   endpoints: number;
   rkeys: number;
   pendingReads: number;
+  /**
+   * Reader workers retired because a read's requests outlived its endpoint (a producer on this
+   * host killed mid-read): later reads then run on a fresh worker (see engine.h).
+   */
+  retiredReaders: number;
   closed: boolean;
   pool: NativePoolCacheStats;
 }

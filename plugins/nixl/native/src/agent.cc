@@ -16,7 +16,7 @@
 //   agent.read(peer, regions, timeoutMs) -> Promise<void>
 //       peer: { address: Buffer, name: string, pid: number, genRkey: Buffer }
 //       regions: [{ addr: bigint, rkey: Buffer, dst: Uint8Array, genAddr: bigint, token: bigint }]
-//   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads, closed,
+//   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads, retiredReaders, closed,
 //                      pool: { cachedChunks, cachedBytes, limitBytes, slabs, hits, misses, returned,
 //                              evicted } }
 //   agent.close() -> Promise<void>
@@ -302,12 +302,13 @@ void Agent::OnReadDone(Napi::Env env, uint64_t id, const ErrorInfo& error, Engin
 Napi::Value Agent::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  Engine::Stats s = engine_ ? engine_->stats() : Engine::Stats{0, 0, 0};
+  Engine::Stats s = engine_ ? engine_->stats() : Engine::Stats{0, 0, 0, 0};
   o.Set("registrations", Napi::Number::New(env, mem_ ? mem_->registrationCount() : 0));
   o.Set("poolChunks", Napi::Number::New(env, mem_ ? mem_->poolChunkCount() : 0));
   o.Set("endpoints", Napi::Number::New(env, s.endpoints));
   o.Set("rkeys", Napi::Number::New(env, s.rkeys));
   o.Set("pendingReads", Napi::Number::New(env, s.pendingReads));
+  o.Set("retiredReaders", Napi::Number::New(env, s.retiredReaders));
   o.Set("closed", Napi::Boolean::New(env, closed_));
   Napi::Object pool = Napi::Object::New(env);
   if (mem_) {

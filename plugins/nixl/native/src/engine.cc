@@ -32,6 +32,8 @@ constexpr auto kStopGrace = std::chrono::milliseconds(500);
 // In error mode NONE a forced close does not complete requests that wait for a dead (or stopped)
 // peer; after this grace the read is settled anyway and its buffers are kept until UCX lets go.
 constexpr auto kAbandonGrace = std::chrono::milliseconds(200);
+// A retired reader worker (see Engine::reader_) is destroyed this long after it was retired.
+constexpr auto kRetireGrace = std::chrono::seconds(1);
 
 /** Whether a local process is gone (or a zombie): reads of its memory can never complete. */
 bool ProcessIsDead(int pid) {
@@ -62,16 +64,29 @@ std::string Bytes(size_t n) {
 }
 }  // namespace
 
-Engine::Engine(ContextPtr ctx, Completion onComplete) : ctx_(std::move(ctx)), onComplete_(std::move(onComplete)) {
+ucp_worker_h Engine::CreateWorker() {
   ucp_worker_params_t wp{};
   wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
   wp.thread_mode = UCS_THREAD_MODE_SINGLE;  // only the progress thread touches the worker
-  ucs_status_t st = ucp_worker_create(ctx_->handle, &wp, &worker_);
+  ucp_worker_h w = nullptr;
+  ucs_status_t st = ucp_worker_create(ctx_->handle, &wp, &w);
   if (st != UCS_OK) ThrowUcs("UCX_INIT_FAILED", "ucp_worker_create", st);
+  return w;
+}
+
+Engine::Engine(ContextPtr ctx, Completion onComplete) : ctx_(std::move(ctx)), onComplete_(std::move(onComplete)) {
+  worker_ = CreateWorker();
+  try {
+    reader_ = CreateWorker();
+  } catch (...) {
+    ucp_worker_destroy(worker_);
+    throw;
+  }
   ucp_address_t* addr = nullptr;
   size_t len = 0;
-  st = ucp_worker_get_address(worker_, &addr, &len);
+  ucs_status_t st = ucp_worker_get_address(worker_, &addr, &len);
   if (st != UCS_OK) {
+    ucp_worker_destroy(reader_);
     ucp_worker_destroy(worker_);
     ThrowUcs("UCX_INIT_FAILED", "ucp_worker_get_address", st);
   }
@@ -144,7 +159,7 @@ void Engine::Stop() {
 }
 
 Engine::Stats Engine::stats() const {
-  return Stats{statEndpoints_.load(), statRkeys_.load(), statPending_.load()};
+  return Stats{statEndpoints_.load(), statRkeys_.load(), statPending_.load(), statRetired_.load()};
 }
 
 Endpoint* Engine::GetEndpoint(const ReadRequest& req, ErrorInfo& err) {
@@ -162,7 +177,8 @@ Endpoint* Engine::GetEndpoint(const ReadRequest& req, ErrorInfo& err) {
   p.err_mode = ErrorModeFor(req.peerPid);
   p.err_handler.cb = &Engine::OnEndpointError;
   p.err_handler.arg = ep;
-  ucs_status_t st = ucp_ep_create(worker_, &p, &ep->handle);
+  ep->worker = reader_;
+  ucs_status_t st = ucp_ep_create(reader_, &p, &ep->handle);
   if (st != UCS_OK) {
     delete ep;
     // Unreachable: no transport in common, typically a loopback-only agent and one on another host.
@@ -216,6 +232,90 @@ void Engine::PollEndpointsReady() {
   }
 }
 
+unsigned Engine::ProgressAll() {
+  unsigned n = ucp_worker_progress(worker_) + ucp_worker_progress(reader_);
+  for (const RetiredWorker& r : retired_) n += ucp_worker_progress(r.worker);
+  return n;
+}
+
+void Engine::RetireReader(ucp_worker_h poisoned) {
+  if (poisoned != reader_) return;  // retired already
+  ucp_worker_h fresh;
+  try {
+    fresh = CreateWorker();
+  } catch (const std::exception&) {
+    return;  // keep reading on the old worker: later reads may time out, none hangs
+  }
+  retired_.push_back(RetiredWorker{reader_, Clock::now()});
+  reader_ = fresh;
+  ++statRetired_;
+  // Later reads must not reuse endpoints of the poisoned worker: they leave the cache. One with
+  // reads in flight is closed once they are over (ReapEndpoints), so a healthy peer's read is
+  // not cancelled by it.
+  for (auto it = endpoints_.begin(); it != endpoints_.end();) {
+    Endpoint* ep = it->second;
+    if (ep->worker != poisoned) {
+      ++it;
+      continue;
+    }
+    it = endpoints_.erase(it);
+    if (ep->jobs.empty()) {
+      CloseEndpoint(ep);
+    } else {
+      ep->closing = true;
+      dying_.push_back(ep);
+    }
+  }
+  statEndpoints_ = endpoints_.size();
+}
+
+void Engine::DestroyRetired(bool force) {
+  auto now = Clock::now();
+  for (size_t i = 0; i < retired_.size();) {
+    ucp_worker_h w = retired_[i].worker;
+    auto onW = [w](Endpoint* ep) { return ep->worker == w; };
+    bool liveReads = std::any_of(dying_.begin(), dying_.end(), [&](Endpoint* ep) { return onW(ep) && !ep->jobs.empty(); });
+    if (!force && (now - retired_[i].since < kRetireGrace || liveReads)) {
+      ++i;
+      continue;
+    }
+    // Remote keys that requests still in UCX point at are left to the worker's own teardown (UCX
+    // 1.13 may replay such a request: see the README's known limits); the others go first.
+    for (Endpoint* ep : dying_) {
+      if (!onW(ep)) continue;
+      if (ep->lateJobs == 0) {
+        for (auto& kv : ep->rkeys) ucp_rkey_destroy(kv.second);
+      }
+      statRkeys_ -= ep->rkeys.size();
+      for (ReadJob* job : ep->jobs) job->ep = nullptr;  // only at Stop (force): reads already settled
+    }
+    // Abandoned reads on it end here: their requests go with the worker, no callback can come.
+    for (size_t j = 0; j < abandoned_.size();) {
+      ReadJob* job = abandoned_[j];
+      if (!job->lateEp || !onW(job->lateEp)) {
+        ++j;
+        continue;
+      }
+      onComplete_(job->req.id, job->error, Settle::kLate);
+      delete job;
+      abandoned_[j] = abandoned_.back();
+      abandoned_.pop_back();
+    }
+    for (size_t j = 0; j < dying_.size();) {
+      if (!onW(dying_[j])) {
+        ++j;
+        continue;
+      }
+      delete dying_[j];
+      dying_[j] = dying_.back();
+      dying_.pop_back();
+    }
+    ucp_worker_destroy(w);
+    retired_[i] = retired_.back();
+    retired_.pop_back();
+  }
+}
+
 void Engine::SetError(ReadJob* job, ErrorInfo error) {
   if (!job->error.empty()) return;
   job->error = std::move(error);
@@ -235,6 +335,7 @@ void Engine::AbandonStuckJobs() {
       job->ep = nullptr;
     }
     jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
+    if (job->lateEp) RetireReader(job->lateEp->worker);
     job->abandoned = true;
     abandoned_.push_back(job);
     --statPending_;
@@ -296,20 +397,30 @@ void Engine::FailEndpoint(Endpoint* ep, const std::string& why) {
     SetError(job, ErrorInfo{"UCX_ENDPOINT_FAILED",
                             "read from agent '" + job->req.peerName + "' failed: the source agent may have died (" + why + ")"});
   }
+  CloseEndpoint(ep);
+}
+
+void Engine::CloseEndpoint(Endpoint* ep) {
+  if (!ep->closing) {
+    ep->closing = true;
+    dying_.push_back(ep);
+  }
+  if (ep->closeIssued) return;
+  ep->closeIssued = true;
   // A forced close completes every outstanding request on the endpoint (status CANCELED or the
-  // failure), so no read writes into its destination after the Promise settled.
+  // failure), so no read writes into its destination after the Promise settled. Error mode NONE
+  // refuses it (UCS_ERR_INVALID_PARAM): such a UCP endpoint stays with its worker until Stop.
   ucp_request_param_t p{};
   p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
   p.flags = UCP_EP_CLOSE_FLAG_FORCE;
   ucs_status_ptr_t req = ucp_ep_close_nbx(ep->handle, &p);
   ep->closeRequest = UCS_PTR_IS_PTR(req) ? req : nullptr;
-  ep->closing = true;
-  dying_.push_back(ep);
 }
 
 void Engine::ReapEndpoints(bool force) {
   for (size_t i = 0; i < dying_.size();) {
     Endpoint* ep = dying_[i];
+    if (!ep->closeIssued && ep->jobs.empty() && ep->lateJobs == 0) CloseEndpoint(ep);  // a retired one
     if (ep->closeRequest && ucp_request_check_status(ep->closeRequest) != UCS_INPROGRESS) {
       ucp_request_free(ep->closeRequest);
       ep->closeRequest = nullptr;
@@ -479,7 +590,7 @@ void Engine::Run() {
 
     unsigned progressed = 0;
     for (int i = 0; i < 64; ++i) {
-      unsigned n = ucp_worker_progress(worker_);
+      unsigned n = ProgressAll();
       progressed += n;
       if (!n) break;
     }
@@ -493,6 +604,7 @@ void Engine::Run() {
     }
     AbandonStuckJobs();
     ReapEndpoints(false);
+    DestroyRetired(false);
 
     auto now = Clock::now();
     if (active || progressed) lastActivity = now;
@@ -523,7 +635,7 @@ void Engine::Run() {
   for (Endpoint* ep : live) FailEndpoint(ep, "endpoint closed");
   auto giveUp = Clock::now() + kStopGrace;
   while ((!jobs_.empty() || !dying_.empty()) && Clock::now() < giveUp) {
-    ucp_worker_progress(worker_);
+    ProgressAll();
     for (ReadJob* job : std::vector<ReadJob*>(jobs_)) {
       if (job->outstanding == 0) Finish(job);
     }
@@ -535,7 +647,10 @@ void Engine::Run() {
     onComplete_(job->req.id, job->error, Settle::kAbandoned);
   }
   jobs_.clear();
+  DestroyRetired(true);
   ReapEndpoints(true);
+  ucp_worker_destroy(reader_);
+  reader_ = nullptr;
   ucp_worker_destroy(worker_);
   worker_ = nullptr;
   statEndpoints_ = 0;

@@ -1,10 +1,12 @@
 // engine.h: the consumer side and the progress thread of one agent.
 //
-// One thread owns the UCP worker: it creates endpoints (cached by the peer's worker address,
-// error mode PEER), unpacks remote keys (cached per endpoint by their packed bytes, so a new
-// registration on the producer naturally gets a new cache entry), posts ucp_get_nbx, enforces
-// deadlines and keeps progressing the worker so that peers' reads of our memory (emulated over
-// active messages for Node-allocated memory) complete while JavaScript is busy.
+// One thread owns the UCP workers (one serves peers' reads of us, one carries our reads: see
+// Engine::reader_): it creates endpoints (cached by the peer's worker address; error mode PEER
+// for remote peers, NONE for peers on this host), unpacks remote keys (cached per endpoint by
+// their packed bytes, so a new registration on the producer naturally gets a new cache entry),
+// posts ucp_get_nbx, enforces deadlines and keeps progressing the workers so that peers' reads
+// of our memory (emulated over active messages for Node-allocated memory) complete while
+// JavaScript is busy.
 #pragma once
 
 #include <ucp/api/ucp.h>
@@ -71,6 +73,7 @@ struct ReadJob {
 
 struct Endpoint {
   ucp_ep_h handle = nullptr;
+  ucp_worker_h worker = nullptr;  // the reader worker it was created on (see Engine::reader_)
   std::string address;
   std::string peerName;
   int pid = 0;
@@ -79,7 +82,8 @@ struct Endpoint {
   std::unordered_map<std::string, ucp_rkey_h> rkeys;
   std::vector<ReadJob*> jobs;
   void* closeRequest = nullptr;
-  bool closing = false;
+  bool closing = false;      // in Engine::dying_: out of the cache, deleted once idle
+  bool closeIssued = false;  // ucp_ep_close_nbx was called
   // Abandoned reads (see ReadJob::lateEp) whose requests UCX still holds. They point at this
   // endpoint's remote keys, so the keys (and the endpoint) live until the count is back to 0.
   // UCX 1.13 keeps gets that were queued while the endpoint was wiring up even after a forced
@@ -121,7 +125,7 @@ class Engine {
   void Stop();
 
   struct Stats {
-    size_t endpoints, rkeys, pendingReads;
+    size_t endpoints, rkeys, pendingReads, retiredReaders;
   };
   Stats stats() const;
 
@@ -136,8 +140,13 @@ class Engine {
   Endpoint* GetEndpoint(const ReadRequest& req, tensorwire::ErrorInfo& err);
   ucp_rkey_h GetRkey(Endpoint* ep, const std::string& packed, tensorwire::ErrorInfo& err);
   void FailEndpoint(Endpoint* ep, const std::string& why);
+  void CloseEndpoint(Endpoint* ep);
   void ReapEndpoints(bool force);
   void PollEndpointsReady();
+  ucp_worker_h CreateWorker();
+  void RetireReader(ucp_worker_h poisoned);
+  void DestroyRetired(bool force);
+  unsigned ProgressAll();
   void CheckDeadlinesAndPeers();
   void Sleep();
   void Wake();
@@ -146,7 +155,20 @@ class Engine {
 
   ContextPtr ctx_;
   Completion onComplete_;
+  // Two roles, two workers. worker_ serves peers' reads of our memory (its address is the one
+  // published). reader_ carries our own reads. A read whose requests UCX still holds after its
+  // endpoint failed (a producer on this host killed mid-read: error mode NONE cannot close that
+  // endpoint) leaves its worker unable to complete later gets, even from other peers. So new
+  // reads then go to a fresh reader; the poisoned one is retired: progressed a little longer
+  // (its late requests may still complete), then destroyed with its endpoints, once no live read
+  // uses it, so nothing it holds (descriptors, shared memory) outlives it.
   ucp_worker_h worker_ = nullptr;
+  ucp_worker_h reader_ = nullptr;
+  struct RetiredWorker {
+    ucp_worker_h worker;
+    Clock::time_point since;
+  };
+  std::vector<RetiredWorker> retired_;
   std::string address_;
 
   std::thread thread_;
@@ -165,7 +187,7 @@ class Engine {
   std::vector<ReadJob*> abandoned_;  // settled, waiting for UCX to complete their requests
   std::vector<std::pair<Endpoint*, std::string>> errors_;  // from the error callback
   Clock::time_point lastPeerCheck_;
-  std::atomic<size_t> statEndpoints_{0}, statRkeys_{0}, statPending_{0};
+  std::atomic<size_t> statEndpoints_{0}, statRkeys_{0}, statPending_{0}, statRetired_{0};
 };
 
 }  // namespace twnixl
