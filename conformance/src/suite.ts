@@ -72,13 +72,10 @@ export function registerConformanceSuite(
     t.is(typeof plugin.name, 'string');
     t.true(Array.isArray(supports.devices) && supports.devices.length > 0, 'supports.devices lists at least one device');
     for (const dev of supports.devices) t.true(dev === 'cpu' || dev === 'cuda', `unknown device '${dev}' in supports.devices`);
-    t.is(typeof supports.oneSided, 'boolean', 'supports.oneSided is a boolean');
-    t.is(typeof supports.needsGroup, 'boolean', 'supports.needsGroup is a boolean');
-    t.is(typeof supports.canAbort, 'boolean', 'supports.canAbort is a boolean');
-    t.true(supports.oneSided || supports.needsGroup, 'a transport moves data one-sided (register/read) or over groups (send/recv)');
+    t.true(plugin.kind === 'one-sided' || plugin.kind === 'two-sided', `kind is 'one-sided' (register/read) or 'two-sided' (groups, send/recv), got ${String(plugin.kind)}`);
     t.is(typeof plugin.probe, 'function');
     t.is(typeof plugin.createEndpoint, 'function');
-    t.log(`module ${resolved.module}; supports ${JSON.stringify(supports)}`);
+    t.log(`module ${resolved.module}; kind ${plugin.kind}; supports ${JSON.stringify(supports)}`);
   });
 
   const availability = probeInChild(resolved.module, name);
@@ -109,7 +106,7 @@ export function registerConformanceSuite(
       continue;
     }
     const ctx = { target: resolved, options: opts, device };
-    if (supports.oneSided) registerOneSidedTests(r, ctx);
+    if (plugin.kind === 'one-sided') registerOneSidedTests(r, ctx);
     else registerTwoSidedTests(r, ctx);
   }
 

@@ -123,7 +123,7 @@ export function registerOneSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
     await read(t, consumer, reg, specs);
   });
 
-  if (target.plugin.supports.registeredPool) {
+  if (target.plugin.kind === 'one-sided' && target.plugin.supports.registeredPool) {
     r.test(`${d}registered pool memory: allocate(), register tensors in it, read`, async (t) => {
       const { producer, consumer } = await start(t);
       const info = await producer.call<{ byteLength: number; allSeven: boolean }>('allocate', { nbytes: 3 * MiB });

@@ -8,6 +8,8 @@ import type {
   CollectiveGroup,
   RendezvousStore,
   TransportEndpoint,
+  OneSidedEndpoint,
+  TwoSidedEndpoint,
   TransportPlugin,
 } from '@tensorwire/core';
 import { allocateTensor, checkTensors, CpuTestTensor, makeTensor, type CheckResult, type TensorSpec } from '../data/tensor-spec';
@@ -65,10 +67,23 @@ function group(name: string): CollectiveGroup {
   return need(groups.get(name), `no group '${name}'`);
 }
 
-function method<K extends keyof TransportEndpoint>(k: K): NonNullable<TransportEndpoint[K]> {
-  const f = ep()[k];
-  if (typeof f !== 'function') throw new Error(`the endpoint has no ${String(k)}()`);
-  return (f as (...a: unknown[]) => unknown).bind(ep()) as NonNullable<TransportEndpoint[K]>;
+/** The endpoint as the kind its plugin declares (the SPI's discriminant), or an error saying it is not. */
+function twoSided(): TwoSidedEndpoint {
+  const e = ep();
+  if (e.kind !== 'two-sided') throw new Error(`the endpoint's kind is '${String(e.kind)}', not 'two-sided'`);
+  return e;
+}
+
+function oneSided(): OneSidedEndpoint {
+  const e = ep();
+  if (e.kind !== 'one-sided') throw new Error(`the endpoint's kind is '${String(e.kind)}', not 'one-sided'`);
+  return e;
+}
+
+function allocate(nbytes: number): Uint8Array {
+  const e = oneSided();
+  if (typeof e.allocate !== 'function') throw new Error('the endpoint has no allocate()');
+  return e.allocate(nbytes);
 }
 
 type Handler = (args: any, posted: () => void) => Promise<unknown>;
@@ -87,6 +102,9 @@ const handlers: Record<string, Handler> = {
       options: a.options,
       log: (level, message) => send({ kind: 'log', level, message }),
     });
+    if (endpoint.kind !== plugin.kind) {
+      throw new Error(`createEndpoint() returned an endpoint of kind '${String(endpoint.kind)}' for a plugin of kind '${plugin.kind}'`);
+    }
     return { pid: process.pid, availability };
   },
 
@@ -95,7 +113,7 @@ const handlers: Record<string, Handler> = {
   },
 
   async createGroup(a: { group: string; rank: number; worldSize: number; timeoutMs: number }, posted) {
-    const p = method('createGroup')({
+    const p = twoSided().createGroup({
       name: a.group,
       rank: a.rank,
       worldSize: a.worldSize,
@@ -167,14 +185,14 @@ const handlers: Record<string, Handler> = {
     const tensors = a.specs.map((s) => {
       if (!a.pool) return makeTensor(s);
       const nbytes = ((s.offsetElements ?? 0) + s.numel) * s.elementSize;
-      const mem = method('allocate')(nbytes);
+      const mem = allocate(nbytes);
       if (!(mem instanceof Uint8Array) || mem.byteLength < nbytes) {
         throw new Error(`allocate(${nbytes}) returned ${mem instanceof Uint8Array ? `${mem.byteLength} bytes` : String(mem)}`);
       }
       pools.push(mem);
       return makeTensor(s, mem);
     });
-    const desc = await method('register')(tensors);
+    const desc = await oneSided().register(tensors);
     const handle = nextRegistration++;
     registrations.set(handle, { desc, tensors });
     return { handle, desc };
@@ -183,14 +201,14 @@ const handlers: Record<string, Handler> = {
   async release(a: { handle: number }) {
     const r = need(registrations.get(a.handle), `no registration ${a.handle}`);
     registrations.delete(a.handle);
-    await method('release')(r.desc);
+    await oneSided().release(r.desc);
   },
 
   async read(a: { desc: unknown; specs: TensorSpec[]; times?: number; timeoutMs: number }, posted) {
     const times = a.times ?? 1;
     const intos = Array.from({ length: times }, () => a.specs.map((s) => allocateTensor(s)));
     const t0 = performance.now();
-    const ps = intos.map((into) => method('read')(a.desc, into, a.timeoutMs));
+    const ps = intos.map((into) => oneSided().read(a.desc, into, a.timeoutMs));
     posted();
     await Promise.all(ps);
     const ms = performance.now() - t0;
@@ -199,7 +217,7 @@ const handlers: Record<string, Handler> = {
   },
 
   async allocate(a: { nbytes: number }) {
-    const mem = method('allocate')(a.nbytes);
+    const mem = allocate(a.nbytes);
     pools.push(mem);
     // Writable and of the right size?
     mem.fill(7);

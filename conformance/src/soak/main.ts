@@ -69,7 +69,7 @@ function resolveTransport(spec: string): { name: string; module?: string; needsG
   if (spec === OBJECT_STORE) return { name: OBJECT_STORE, needsGroup: false };
   const module = /^[a-z][a-z0-9-]*$/.test(spec) ? `@tensorwire/${spec}` : spec;
   const t = loadTarget(module, process.cwd());
-  return { name: t.name, module: t.module, needsGroup: t.plugin.supports.needsGroup };
+  return { name: t.name, module: t.module, needsGroup: t.plugin.kind === 'two-sided' };
 }
 
 const mib = (b?: number) => (b === undefined ? '-' : (b / 2 ** 20).toFixed(1));

@@ -87,7 +87,7 @@ async function checked(t: T, body: (ck: Checks) => Promise<void>): Promise<void>
 }
 
 export function registerFaultTests(k: SystemKit): void {
-  const { name, supports, d } = k;
+  const { name, oneSided, d } = k;
   if (!core.actorStats) {
     k.r.skip(`${d}faults: all tests`, "core does not export actorStats(handle) (needed for actors' pids and counts)");
     return;
@@ -153,7 +153,7 @@ export function registerFaultTests(k: SystemKit): void {
 
   /** A group of this backend over `actors`, once none of them is in an active one any more. */
   const regroup = async (t: Checks, set: ActorSet, actors: unknown[]): Promise<void> => {
-    if (!supports.needsGroup) return;
+    if (oneSided) return;
     if ((await core.getCollectiveGroups(actors, name)).length > 0) return; // their group survived
     const free = await eventually(async () => (await core.getCollectiveGroups(actors.slice(0, 1), name)).length === 0 &&
       (await core.getCollectiveGroups(actors.slice(1), name)).length === 0, SETTLE_MS);
@@ -271,7 +271,7 @@ export function registerFaultTests(k: SystemKit): void {
           // and with a one-sided transport the driver's read as well.
           fetching = core.get(ref, { tensorTransport: 'object-store' });
           fetching.catch(() => undefined);
-          if (supports.oneSided) {
+          if (oneSided) {
             reading = core.get(ref).then(fingerprint);
             reading.catch(() => undefined);
           }
@@ -283,7 +283,7 @@ export function registerFaultTests(k: SystemKit): void {
       }
       const s = await settleWithin(pending, k.deadline);
       // Stopped, a two-sided producer cannot send: the transfer was in flight when the victim died.
-      expectTypedFailure(t, s, `the consumer's call with the ${victim} killed during the transfer`, expected, supports.oneSided);
+      expectTypedFailure(t, s, `the consumer's call with the ${victim} killed during the transfer`, expected, oneSided);
       if (fetching) {
         expectTypedFailure(t, await settleWithin(fetching, k.deadline), "get(ref, { tensorTransport: 'object-store' }) in flight when the producer died");
       }
@@ -363,13 +363,13 @@ export function registerFaultTests(k: SystemKit): void {
         [s, viaStore, direct] = await Promise.all([
           settleWithin(core.get(c.fp.remote(ref)), bound),
           settleWithin(core.get(ref, { tensorTransport: 'object-store' }).then(fingerprint), bound),
-          supports.oneSided ? settleWithin(core.get(ref).then(fingerprint), bound) : undefined,
+          oneSided ? settleWithin(core.get(ref).then(fingerprint), bound) : undefined,
         ]);
       } finally {
         stop(pPid, 'SIGCONT');
       }
       // A true one-sided read needs no producer CPU, so it may complete from a stopped producer.
-      expectTypedFailure(t, s, `the consumer's call with its producer stopped for longer than the ${freezeMs} ms deadline`, expected, supports.oneSided);
+      expectTypedFailure(t, s, `the consumer's call with its producer stopped for longer than the ${freezeMs} ms deadline`, expected, oneSided);
       if (s.status === 'rejected') t.true(s.error instanceof core.TransferError, `a missed deadline is a TransferError: ${describe(s)}`);
       // The driver's copy through the object store needs the producer to send it: it cannot succeed.
       expectTypedFailure(t, viaStore, `get(ref, { tensorTransport: 'object-store' }) with the producer stopped past the deadline`);

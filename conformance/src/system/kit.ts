@@ -19,6 +19,8 @@ export interface SystemKit {
   /** The transport's name. */
   readonly name: string;
   readonly supports: TransportPlugin['supports'];
+  /** The transport is one-sided (reads, no groups); else two-sided (groups, send/recv). */
+  readonly oneSided: boolean;
   readonly options: EffectiveOptions;
   /** Generous bound of one operation (ms). */
   readonly deadline: number;

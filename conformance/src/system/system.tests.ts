@@ -36,6 +36,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
   const { ConformanceActor } = require('./actors') as typeof import('./actors');
   const name = ctx.target.name;
   const supports = ctx.target.plugin.supports;
+  const oneSided = ctx.target.plugin.kind === 'one-sided';
   const transport = { tensorTransport: name };
   const deadline = Math.max(ctx.options.timeoutMs, 10_000) + 30_000;
   const d = 'system: ';
@@ -50,7 +51,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const set = new ActorSet(t, `conf-${name}`);
     const p = await set.spawn(ConformanceActor, 'producer');
     const cs = await Promise.all(Array.from({ length: consumers }, () => set.spawn(ConformanceActor, 'consumer')));
-    const group = supports.needsGroup ? await set.group([p, ...cs], name) : undefined;
+    const group = !oneSided ? await set.group([p, ...cs], name) : undefined;
     return { set, p, c: cs[0], cs, group };
   };
   /** A producer-side call whose result stays in the producer (a GPU object). */
@@ -63,7 +64,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       await fn(t);
     }, deadline * 3);
   const kit: SystemKit = {
-    r, d, name, supports, options: ctx.options, deadline, ConformanceActor, test, produce, call,
+    r, d, name, supports, oneSided, options: ctx.options, deadline, ConformanceActor, test, produce, call,
     setup: (t, consumers) => setup(t, consumers),
   };
 
@@ -251,7 +252,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
   const stillWorks = async (t: T, set: ActorSet, survivor: any) => {
     t.is(typeof (await call(survivor, 'pid')), 'number', 'the surviving actor still answers');
     const p2 = await set.spawn(ConformanceActor, 'producer2');
-    if (supports.needsGroup) await set.group([p2, survivor], name);
+    if (!oneSided) await set.group([p2, survivor], name);
     const rec = recipe('float32', [MiB / 4]);
     t.deepEqual(await call(survivor, 'fp', produce(p2, 'make', rec)), fingerprint(makeTensor(rec)), 'a new transfer works');
   };
@@ -316,11 +317,11 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     t.deepEqual(await call(p, 'fp', ref), fingerprint(makeTensor(rec)), 'the producer still answers and holds the object');
     if (group) set.forgetGroup(group);
     const c2 = await set.spawn(ConformanceActor, 'consumer2');
-    if (supports.needsGroup) await set.group([p, c2], name);
+    if (!oneSided) await set.group([p, c2], name);
     t.deepEqual(await call(c2, 'fp', ref), fingerprint(makeTensor(rec)), 'a new consumer receives the same object');
   });
 
-  if (supports.needsGroup) {
+  if (!oneSided) {
     test('collective groups: create, list, destroy, re-create; actors stay usable', async (t) => {
       const set = new ActorSet(t, `conf-${name}`);
       const [a, b] = await Promise.all([set.spawn(ConformanceActor, 'a'), set.spawn(ConformanceActor, 'b')]);
@@ -344,7 +345,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     });
   }
 
-  if (supports.oneSided) {
+  if (oneSided) {
     test('one-sided: get over the transport and through the object store', async (t) => {
       const { p } = await setup(t, 0);
       const rec = recipe('float64', [12_345]);

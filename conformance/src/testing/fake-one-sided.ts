@@ -9,7 +9,8 @@ import {
   registerTransport,
   type RemoteDescriptor,
   type TransportEndpoint,
-  type TransportPlugin,
+  type OneSidedEndpoint,
+  type OneSidedTransportPlugin,
   type TransportTensor,
 } from '@tensorwire/core';
 import { FrameParser, writeFrame } from './framing';
@@ -55,7 +56,7 @@ class Connection {
   }
 }
 
-async function createEndpoint(): Promise<TransportEndpoint> {
+async function createEndpoint(): Promise<OneSidedEndpoint> {
   const registrations = new Map<number, readonly TransportTensor[]>();
   let nextId = 1;
   const server = net.createServer((s) => {
@@ -91,6 +92,7 @@ async function createEndpoint(): Promise<TransportEndpoint> {
   };
 
   return {
+    kind: 'one-sided',
     async register(tensors): Promise<RemoteDescriptor> {
       const id = nextId++;
       registrations.set(id, [...tensors]);
@@ -138,9 +140,10 @@ async function createEndpoint(): Promise<TransportEndpoint> {
   };
 }
 
-export const fakeRmaPlugin: TransportPlugin = {
+export const fakeRmaPlugin: OneSidedTransportPlugin = {
   name: 'fake-rma',
-  supports: { devices: ['cpu'], oneSided: true, needsGroup: false, canAbort: false, registeredPool: true },
+  kind: 'one-sided',
+  supports: { devices: ['cpu'], registeredPool: true },
   async probe() {
     return { available: true, detail: 'pure TypeScript over loopback TCP (testing only)' };
   },

@@ -9,7 +9,8 @@ import {
   type CollectiveGroup,
   type CreateGroupOptions,
   type TransportEndpoint,
-  type TransportPlugin,
+  type TwoSidedEndpoint,
+  type TwoSidedTransportPlugin,
   type TransportTensor,
 } from '@tensorwire/core';
 import { FrameParser, writeFrame, type FrameHeader } from './framing';
@@ -197,15 +198,17 @@ class FakeGroup implements CollectiveGroup {
   }
 }
 
-export const fakeTcpPlugin: TransportPlugin = {
+export const fakeTcpPlugin: TwoSidedTransportPlugin = {
   name: 'fake-tcp',
-  supports: { devices: ['cpu'], oneSided: false, needsGroup: true, canAbort: true, collectives: ['barrier'] },
+  kind: 'two-sided',
+  supports: { devices: ['cpu'], collectives: ['barrier'] },
   async probe() {
     return { available: true, detail: 'pure TypeScript over loopback TCP (testing only)' };
   },
-  async createEndpoint(): Promise<TransportEndpoint> {
+  async createEndpoint(): Promise<TwoSidedEndpoint> {
     const groups = new Set<FakeGroup>();
     return {
+      kind: 'two-sided',
       async createGroup(o) {
         const g = await FakeGroup.create(o);
         groups.add(g);

@@ -6,7 +6,8 @@ import { registerTransport, type TransportPlugin } from '@tensorwire/core';
 
 export const fakeUnavailablePlugin: TransportPlugin = {
   name: 'fake-unavailable',
-  supports: { devices: ['cpu'], oneSided: true, needsGroup: false, canAbort: false },
+  kind: 'one-sided',
+  supports: { devices: ['cpu'] },
   async probe() {
     return { available: false, detail: 'libfake.so.1 not found', fix: 'apt-get install libfake1' };
   },

@@ -1,11 +1,12 @@
 /** The per-process Gloo endpoint: creates groups. */
-import type { CollectiveGroup, CreateGroupOptions, EndpointContext, TransportEndpoint } from '@tensorwire/core';
+import type { CollectiveGroup, CreateGroupOptions, EndpointContext, TwoSidedEndpoint } from '@tensorwire/core';
 import { GlooError, toGlooError } from './errors';
 import { GlooCollectiveGroup } from './group';
 import type { NativeBinding } from './native';
 import { nativeStoreFor } from './store-bridge';
 
-export class GlooEndpoint implements TransportEndpoint {
+export class GlooEndpoint implements TwoSidedEndpoint {
+  readonly kind = 'two-sided' as const;
   private readonly groups = new Set<GlooCollectiveGroup>();
   /** How many groups of each name this process created: the rendezvous key prefix (see store-bridge). */
   private readonly generations = new Map<string, number>();

@@ -1,5 +1,5 @@
 /** Errors of the Gloo transport. */
-import { TensorwireError } from '@tensorwire/core';
+import { TransportError, type TransportErrorKind } from '@tensorwire/core';
 
 /**
  * Codes carried by {@link GlooError} (and by the addon's own errors):
@@ -28,10 +28,30 @@ export type GlooErrorCode =
   | 'GLOO_CLOSED'
   | 'GLOO_UNAVAILABLE';
 
-/** An error of a Gloo operation. `code` is one of {@link GlooErrorCode} (or the addon's). */
-export class GlooError extends TensorwireError {
+/** What each code means in the SPI's terms (TransportError.kind); other codes are INTERNAL. */
+const KIND_OF: Readonly<Record<string, TransportErrorKind>> = {
+  GLOO_TIMEOUT: 'TIMEOUT',
+  GLOO_STUCK: 'TIMEOUT',
+  GLOO_IO: 'PEER_LOST',
+  GLOO_NOT_CONNECTED: 'PEER_LOST',
+  GLOO_ABORTED: 'ABORTED',
+  GLOO_DESTROYED: 'CLOSED',
+  GLOO_CLOSED: 'CLOSED',
+  GLOO_INVALID_RANK: 'INVALID',
+  GLOO_DEVICE_TENSOR: 'INVALID',
+  GLOO_UNSUPPORTED: 'INVALID',
+  GLOO_DEVICE: 'UNAVAILABLE',
+  GLOO_UNAVAILABLE: 'UNAVAILABLE',
+  GLOO_RENDEZVOUS: 'PEER_LOST',
+};
+
+/**
+ * An error of a Gloo operation: a TransportError (the SPI's contract) whose `code` is one of
+ * {@link GlooErrorCode} (or the addon's) and whose `kind` follows from the code.
+ */
+export class GlooError extends TransportError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(KIND_OF[code] ?? 'INTERNAL', code, message, options);
   }
 }
 

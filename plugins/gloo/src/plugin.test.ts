@@ -20,13 +20,11 @@ test('importing the package registers the gloo transport with its dist/index.js 
 test('supports is static and describes a two-sided CPU transport', (t) => {
   t.deepEqual(JSON.parse(JSON.stringify(glooPlugin.supports)), {
     devices: ['cpu'],
-    oneSided: false,
-    needsGroup: true,
-    canAbort: true,
     collectives: ['barrier', 'allreduce', 'broadcast'],
   });
   t.is(glooPlugin.supports, GLOO_SUPPORTS);
   t.is(glooPlugin.name, 'gloo');
+  t.is(glooPlugin.kind, 'two-sided');
 });
 
 test('probe reports libgloo and the TCP host', async (t) => {

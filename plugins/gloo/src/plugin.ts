@@ -1,19 +1,16 @@
 /** `glooPlugin`: the TransportPlugin object that `@tensorwire/gloo` registers as 'gloo'. */
-import type { Availability, EndpointContext, TransportPlugin, TransportSupports } from '@tensorwire/core';
+import type { Availability, EndpointContext, TwoSidedSupports, TwoSidedTransportPlugin } from '@tensorwire/core';
 import { GlooEndpoint } from './endpoint';
 import { GLOO_FIX, loadNative, tryLoadNative } from './native';
 import { resolveHost } from './options';
 
-/** Static capabilities: CPU tensors, two-sided, needs a group, abortable, three collectives. */
-export const GLOO_SUPPORTS: TransportSupports = Object.freeze({
+/** Static capabilities: CPU tensors and three collectives (Gloo is two-sided: groups, send/recv). */
+export const GLOO_SUPPORTS: TwoSidedSupports = Object.freeze({
   devices: Object.freeze(['cpu'] as const),
-  oneSided: false,
-  needsGroup: true,
-  canAbort: true,
   collectives: Object.freeze(['barrier', 'allreduce', 'broadcast'] as const),
 });
 
-export interface GlooPlugin extends TransportPlugin {
+export interface GlooPlugin extends TwoSidedTransportPlugin {
   readonly name: 'gloo';
   createEndpoint(ctx: EndpointContext): Promise<GlooEndpoint>;
 }
@@ -46,6 +43,7 @@ async function probe(): Promise<Availability> {
 
 export const glooPlugin: GlooPlugin = Object.freeze({
   name: 'gloo' as const,
+  kind: 'two-sided' as const,
   supports: GLOO_SUPPORTS,
   probe,
   async createEndpoint(ctx: EndpointContext): Promise<GlooEndpoint> {

@@ -3,10 +3,10 @@
  * reads peers' tensors with one-sided UCX gets.
  */
 import * as os from 'node:os';
-import type { RemoteDescriptor, TransportEndpoint, TransportTensor } from '@tensorwire/core';
+import type { RemoteDescriptor, OneSidedEndpoint, TransportTensor } from '@tensorwire/core';
 import { loadAddon, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './addon';
 import { asDescriptor, type NixlDescriptor, type NixlRegionDescriptor } from './descriptor';
-import { NixlError } from './errors';
+import { NixlError, nixlCall, toNixlError } from './errors';
 import { resolveNetDevices, type NixlNetworkOptions } from './network';
 
 /** Default bound of the pool cache: 1 GiB. */
@@ -53,8 +53,9 @@ interface DecodedDescriptor {
 
 const EMPTY_REGION: NixlRegionDescriptor = { addr: '0', size: '0', rkey: '', reg: 0, genAddr: '0', token: '0', pool: false };
 
-/** A nixl endpoint (implements the one-sided part of `TransportEndpoint`). */
-export class NixlEndpoint implements TransportEndpoint {
+/** A nixl endpoint: the one-sided endpoint of the SPI (register, read, release, allocate). */
+export class NixlEndpoint implements OneSidedEndpoint {
+  readonly kind = 'one-sided' as const;
   private readonly agent: NativeAgent;
   private readonly host = os.hostname();
   private readonly workerAddress: string;
@@ -103,7 +104,7 @@ export class NixlEndpoint implements TransportEndpoint {
       }
     } catch (e) {
       for (const id of regs) this.releaseRegistration(id); // all or nothing
-      throw e;
+      throw toNixlError(e);
     }
     const id = `${this.name}:${process.pid}:${this.nextDescriptor++}`;
     this.live.set(id, regs);
@@ -140,7 +141,7 @@ export class NixlEndpoint implements TransportEndpoint {
       return { ...r, dst };
     });
     const t = Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.min(timeoutMs, NO_DEADLINE_MS) : NO_DEADLINE_MS;
-    await this.agent.read(decoded.peer, regions, t);
+    await nixlCall(() => this.agent.read(decoded.peer, regions, t));
   }
 
   /** Drop the registrations made by `register(...)` that returned `desc`. Idempotent. */
@@ -160,7 +161,11 @@ export class NixlEndpoint implements TransportEndpoint {
    */
   allocate(nbytes: number): Uint8Array {
     this.checkOpen();
-    return this.agent.allocate(nbytes);
+    try {
+      return this.agent.allocate(nbytes);
+    } catch (err) {
+      throw toNixlError(err);
+    }
   }
 
   /** The UCX_NET_DEVICES list this endpoint's agent uses ('lo': loopback only). */

@@ -36,7 +36,8 @@ test.after.always(async () => {
 test('plugin: registered, capabilities, probe', async (t) => {
   t.true(hasTransport('nixl'));
   t.is(nixlPlugin.name, 'nixl');
-  t.deepEqual(nixlPlugin.supports, { devices: ['cpu'], oneSided: true, needsGroup: false, canAbort: true, registeredPool: true });
+  t.deepEqual(nixlPlugin.supports, { devices: ['cpu'], registeredPool: true });
+  t.is(nixlPlugin.kind, 'one-sided');
   const a = await nixlPlugin.probe();
   t.true(a.available, a.detail);
   t.regex(a.detail, /UCX 1\./);

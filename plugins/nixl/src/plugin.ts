@@ -1,5 +1,5 @@
 /** The `nixl` transport plugin: NIXL's one-sided transfer model implemented on UCX's UCP API. */
-import type { Availability, EndpointContext, TransportPlugin } from '@tensorwire/core';
+import type { Availability, EndpointContext, OneSidedTransportPlugin } from '@tensorwire/core';
 import { loadAddon } from './addon';
 import { NixlEndpoint, type NixlEndpointOptions } from './endpoint';
 import { describeNetDevices, LOOPBACK_NET_DEVICES, resolveNetDevices } from './network';
@@ -16,9 +16,10 @@ function endpointOptions(options: Readonly<Record<string, unknown>>): NixlEndpoi
   };
 }
 
-export const nixlPlugin: TransportPlugin = {
+export const nixlPlugin: OneSidedTransportPlugin = {
   name: 'nixl',
-  supports: { devices: ['cpu'], oneSided: true, needsGroup: false, canAbort: true, registeredPool: true },
+  kind: 'one-sided',
+  supports: { devices: ['cpu'], registeredPool: true },
 
   /** Loads the addon and creates (then closes) an agent; never throws. */
   async probe(): Promise<Availability> {

@@ -2,7 +2,8 @@
  * The producer side of GPU objects inside an actor process: keeps a result's tensors in the
  * tensor store, registers them with one-sided transports, and describes them for the driver.
  */
-import { InvalidArgumentError, TransferError } from '../errors/errors';
+import { InvalidArgumentError } from '../errors/errors';
+import { asOneSided, transferMode } from '../gpu/transfer-mode';
 import { encodeHooks } from '../objects/value-hooks';
 import type { Serializer } from '../objects/serializer';
 import type { TensorMeta, ResultMessage } from '../rpc/protocol';
@@ -30,7 +31,7 @@ export class GpuResults {
       if (descriptor === undefined) return;
       this.endpoints
         .get(transport)
-        .then((ep) => ep.release?.(descriptor))
+        .then((ep) => asOneSided(ep, transport).release(descriptor))
         .catch((err: Error) => this.logger.warn(`releasing the registration of ${objectId} failed: ${err.message}`));
     });
   }
@@ -41,9 +42,8 @@ export class GpuResults {
   ): Promise<GpuResult> {
     const { plugin } = getTransport(transport);
     let descriptor: unknown;
-    if (plugin.supports.oneSided) {
-      const ep = await this.endpoints.get(transport);
-      if (!ep.register) throw new TransferError(`transport ${transport} is one-sided but its endpoint has no register()`, { transport });
+    if (transferMode(transport) === 'one-sided') {
+      const ep = asOneSided(await this.endpoints.get(transport), transport);
       descriptor = await ep.register(tensors);
     } else {
       for (const t of tensors) {

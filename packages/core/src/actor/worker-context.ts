@@ -11,7 +11,8 @@ import { encodeHooks } from '../objects/value-hooks';
 import type { Connection } from '../rpc/connection';
 import type { ResolvedRef, SubmitMessage } from '../rpc/protocol';
 import type { CallOptions, CoreContext, GetOptions, PutOptions } from '../runtime/context';
-import { getTransport, OBJECT_STORE } from '../transport/registry';
+import { OBJECT_STORE } from '../transport/registry';
+import { transferMode } from '../gpu/transfer-mode';
 import type { ActorInfo } from './actor-info';
 import type { GpuResults } from './gpu-results';
 
@@ -53,8 +54,7 @@ export class WorkerContext implements CoreContext {
     const objectId = this.newId('p');
     const transport = options.tensorTransport;
     if (transport && transport !== OBJECT_STORE) {
-      const { plugin } = getTransport(transport);
-      if (!plugin.supports.oneSided) {
+      if (transferMode(transport) !== 'one-sided') {
         throw new InvalidArgumentError(
           `put(..., { tensorTransport: '${transport}' }) needs a one-sided transport (such as 'nixl'); ` +
             `'${transport}' moves tensors only between members of a collective group, so return the tensors from a method instead`,

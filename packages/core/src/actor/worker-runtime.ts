@@ -12,6 +12,7 @@ import type { Connection } from '../rpc/connection';
 import type { ActorSpec, ActorStats, CallMessage, ResolvedRef, ResultMessage } from '../rpc/protocol';
 import { setContext } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
+import { asTwoSided } from '../gpu/transfer-mode';
 import { materialize, type Materialized, type MaterializeDeps } from '../gpu/materialize';
 import { EndpointCache } from '../transport/endpoints';
 import { OBJECT_STORE } from '../transport/registry';
@@ -242,8 +243,7 @@ export class WorkerRuntime {
 
   private async createGroup(b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }): Promise<void> {
     if (this.groups.has(b.name)) throw new RuntimeStateError(`actor ${this.spec.name} is already in group '${b.name}'`);
-    const ep = await this.endpoints.get(b.backend);
-    if (!ep.createGroup) throw new RuntimeStateError(`transport ${b.backend} has no collective groups`);
+    const ep = asTwoSided(await this.endpoints.get(b.backend), b.backend);
     const kv = (op: string) => (body: unknown) => this.conn.request(op, { group: b.name, ...(body as object) });
     const set = kv('kv.set');
     const get = kv('kv.get');

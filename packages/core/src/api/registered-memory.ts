@@ -6,8 +6,22 @@ import { workerServices } from '../actor/worker-services';
 import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { Tensor } from '../tensor/tensor';
 import { dtypeSize, type DType } from '../tensor/dtypes';
-import { getTransport } from '../transport/registry';
+import { getTransport, listTransports } from '../transport/registry';
 import { isInitialized, driverRuntime } from './lifecycle';
+
+/** The one registered transport with a registered memory pool; otherwise the caller must name one. */
+function onlyPoolTransport(): string {
+  const pools = listTransports()
+    .map((t) => t.plugin)
+    .filter((p) => p.kind === 'one-sided' && p.supports.registeredPool)
+    .map((p) => p.name);
+  if (pools.length === 1) return pools[0]!;
+  throw new InvalidArgumentError(
+    pools.length === 0
+      ? 'emptyRegistered: no registered transport has a registered memory pool; import one that has (e.g. a one-sided transport package) first'
+      : `emptyRegistered: several transports have a registered memory pool (${pools.join(', ')}); say which with { transport: '...' }`,
+  );
+}
 
 /**
  * An uninitialized CPU tensor allocated from `transport`'s registered memory pool, in an actor
@@ -26,13 +40,13 @@ import { isInitialized, driverRuntime } from './lifecycle';
  */
 export async function emptyRegistered(
   shape: readonly number[],
-  options: { dtype?: DType; transport?: string } = {},
+  options: { dtype?: DType; /** Default: the one registered transport with a pool. */ transport?: string } = {},
 ): Promise<Tensor> {
   const dtype = options.dtype ?? 'float32';
-  const transport = options.transport ?? 'nixl';
+  const transport = options.transport ?? onlyPoolTransport();
   const { plugin } = getTransport(transport);
-  if (!plugin.supports.registeredPool) {
-    throw new InvalidArgumentError(`transport '${transport}' has no registered memory pool (supports.registeredPool is false)`);
+  if (plugin.kind !== 'one-sided' || !plugin.supports.registeredPool) {
+    throw new InvalidArgumentError(`transport '${transport}' has no registered memory pool (it is not one-sided with supports.registeredPool)`);
   }
   const services = workerServices();
   const endpoint = services
@@ -45,5 +59,7 @@ export async function emptyRegistered(
   if (!Number.isInteger(numel) || numel < 0) throw new InvalidArgumentError(`emptyRegistered: invalid shape [${shape}]`);
   const nbytes = numel * dtypeSize(dtype);
   if (nbytes === 0) return Tensor.empty(shape, dtype);
-  return Tensor.fromBytes(endpoint.allocate!(nbytes), dtype, shape);
+  const pool = endpoint.kind === 'one-sided' ? endpoint.allocate?.bind(endpoint) : undefined;
+  if (!pool) throw new InvalidArgumentError(`transport '${transport}' declares a registered pool but its endpoint has no allocate()`);
+  return Tensor.fromBytes(pool(nbytes), dtype, shape);
 }

@@ -39,10 +39,11 @@ export interface FakePackage {
 /** index.js source of a plugin that registers `name` with the given probe body. */
 export function pluginSource(name: string, probeBody: string): string {
   return `
-const { registerTransport } = require('@tensorwire/core/dist/transport/registry');
+const { registerTransport } = require('@tensorwire/core/spi');
 registerTransport({
   name: ${JSON.stringify(name)},
-  supports: { devices: ['cpu'], oneSided: false, needsGroup: true, canAbort: true },
+  kind: 'two-sided',
+  supports: { devices: ['cpu'] },
   async probe() { ${probeBody} },
   async createEndpoint() { throw new Error('not used in doctor tests'); },
 }, { module: __filename });

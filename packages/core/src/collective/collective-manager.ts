@@ -35,7 +35,7 @@ export class CollectiveManager {
 
   async create(actorIds: string[], backend: string, name: string | undefined, timeoutMs: number): Promise<GroupRecord> {
     const { plugin } = getTransport(backend);
-    if (!plugin.supports.needsGroup) {
+    if (plugin.kind !== 'two-sided') {
       throw new CollectiveGroupError(`transport '${backend}' needs no collective group (it is one-sided): pass refs between actors directly`);
     }
     if (actorIds.length === 0) throw new InvalidArgumentError('createCollectiveGroup needs at least one actor');

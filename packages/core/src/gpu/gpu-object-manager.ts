@@ -13,7 +13,8 @@ import type { ResolvedRef } from '../rpc/protocol';
 import type { ActorRecord } from '../runtime/actor-record';
 import type { GetOptions } from '../runtime/context';
 import type { Runtime } from '../runtime/runtime';
-import { getTransport, OBJECT_STORE } from '../transport/registry';
+import { OBJECT_STORE } from '../transport/registry';
+import { transferMode } from './transfer-mode';
 import { withTimeout } from './deadline';
 
 /** The reader id of `get` in the driver itself. */
@@ -71,9 +72,8 @@ export class GpuObjectManager {
     }
     const gone = this.producerGone(e);
     if (gone) return gone;
-    const { plugin } = getTransport(gpu.transport);
     let route;
-    if (!plugin.supports.oneSided) {
+    if (transferMode(gpu.transport) === 'two-sided') {
       // Checked even for inlined objects, so a missing group shows with small tensors too.
       try {
         route = this.rt.collectives.route(gpu.transport, gpu.producerId, consumerId);
@@ -110,14 +110,13 @@ export class GpuObjectManager {
     if (gone) return gone;
     const want = options.tensorTransport ?? gpu.transport;
     if (e.inlineTensors && (want === OBJECT_STORE || want === gpu.transport)) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
-    const { plugin } = getTransport(gpu.transport);
     if (want !== OBJECT_STORE && want !== gpu.transport) {
       return {
         k: 'error',
         error: toWireError(new TransferError(`object ${e.id} was made with transport '${gpu.transport}'; get it with that transport or 'object-store', not '${want}'`)),
       };
     }
-    if (plugin.supports.oneSided && want !== OBJECT_STORE) {
+    if (transferMode(gpu.transport) === 'one-sided' && want !== OBJECT_STORE) {
       this.beginRead(e, consumerId ?? DRIVER_READER);
       return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
     }

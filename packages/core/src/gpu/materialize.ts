@@ -12,7 +12,9 @@ import type { Serializer } from '../objects/serializer';
 import { decodeHooks } from '../objects/value-hooks';
 import type { GpuObjectInfo, ResolvedRef, TensorMeta } from '../rpc/protocol';
 import { Tensor } from '../tensor/tensor';
-import type { CollectiveGroup, TransportEndpoint } from '../transport/spi';
+import type { CollectiveGroup, OneSidedEndpoint, TransportEndpoint } from '../transport/spi';
+import { transportErrorKind } from '../transport/transport-error';
+import { asOneSided } from './transfer-mode';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
@@ -35,7 +37,7 @@ export interface Materialized {
 }
 
 /** Allocate receive tensors, from the transport's registered pool when it has one. */
-function allocate(metas: TensorMeta[], endpoint?: TransportEndpoint): Tensor[] {
+function allocate(metas: TensorMeta[], endpoint?: OneSidedEndpoint): Tensor[] {
   return metas.map((m) => {
     if (endpoint?.allocate && m.nbytes > 0) {
       return Tensor.fromBytes(endpoint.allocate(m.nbytes), m.dtype, m.shape);
@@ -52,7 +54,7 @@ function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): Tran
   const cause = err instanceof Error ? err : new Error(String(err));
   return new TransferError(
     `transfer of object ${gpu.objectId} from actor ${gpu.producerName} to ${selfName} over ${gpu.transport} failed: ${cause.message}`,
-    { ...describe(gpu, selfName), code: (cause as { code?: string }).code },
+    { ...describe(gpu, selfName), code: (cause as { code?: string }).code, kind: transportErrorKind(cause) },
     { cause },
   );
 }
@@ -92,8 +94,7 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promis
     case 'gpu-read': {
       let into: Tensor[];
       try {
-        const ep = await deps.endpoint(r.gpu.transport);
-        if (!ep.read) throw new Error(`transport ${r.gpu.transport} has no one-sided read`);
+        const ep = asOneSided(await deps.endpoint(r.gpu.transport), r.gpu.transport);
         into = allocate(r.gpu.metas, ep);
         await ep.read(r.gpu.descriptor, into, r.timeoutMs);
       } catch (err) {

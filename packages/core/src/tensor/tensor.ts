@@ -4,7 +4,7 @@
  * move, check and sum tensors; real math belongs to other libraries.
  */
 import { InvalidArgumentError } from '../errors/errors';
-import type { TransportTensor } from '../transport/spi';
+import type { TransportTensor } from './transport-tensor';
 import { backendFor, parseDevice, type DeviceBuffer, type ParsedDevice } from './device';
 import {
   allocateArray,

@@ -1,38 +1,53 @@
 /**
  * The tensor transport SPI: what a transport package (`@tensorwire/gloo`, a third party's, ...)
  * implements. Core never imports a transport; it talks to them only through these types.
+ * Transport authors import them from `@tensorwire/core/spi`.
  *
- * Rules that keep third-party transports working across releases:
- * - capabilities are static (`supports`), so the conformance suite can pick tests synchronously;
- * - new members arrive as optional capabilities, never as new required methods;
- * - every blocking operation returns a Promise and runs off the JavaScript thread.
+ * A transport is one of two kinds, told apart by `kind` (the compiler checks the rest):
+ * - `'two-sided'` ({@link TwoSidedTransportPlugin}): processes join a {@link CollectiveGroup};
+ *   the producer `send`s, the consumer `recv`s, matched by rank and tag (Gloo, NCCL);
+ * - `'one-sided'` ({@link OneSidedTransportPlugin}): the producer `register`s its tensors and
+ *   hands out a descriptor; the consumer `read`s the producer's memory with no task on the
+ *   producer (NIXL, RDMA, shared memory).
+ *
+ * Rules every transport keeps (the conformance suite, `@tensorwire/conformance`, checks them):
+ * - **Reads see the tensors as they are at read time.** GPU objects are mutable: the producer
+ *   may change a tensor after returning it, and a consumer that reads later must see the change.
+ *   `register` must not take a snapshot; `read` and `send` move the bytes as they are then.
+ * - **Blocking work never runs on the JavaScript thread.** Connect, send, recv, read and waits
+ *   return Promises; the event loop keeps serving other calls meanwhile.
+ * - **Every failure is a {@link TransportError}** with the right `kind` (see
+ *   {@link TransportErrorKind}): TIMEOUT when `timeoutMs` passed, PEER_LOST when the other
+ *   process died, ABORTED after `abort()`, CLOSED after `close()`/`destroy()`, INVALID for
+ *   arguments the transport cannot take, UNAVAILABLE when the library is missing. Core turns
+ *   them into the user's `TransferError` / `TransportUnavailableError` and keeps `code`.
+ * - **Nothing hangs.** Every operation ends: with its result, its `timeoutMs`, the peer's death
+ *   (PEER_LOST, within the timeout at most) or `abort`/`close`.
+ * - **`close()` is called on orderly ends only**: `shutdown()` in the driver, and an actor's
+ *   orderly exit. A killed or crashed process never runs it: the peers see PEER_LOST, and the
+ *   OS must reclaim everything (no files left under /dev/shm, no orphan processes).
+ * - Capabilities are static (`supports`), so the conformance suite picks tests synchronously;
+ *   new members arrive as optional capabilities, never as new required methods.
  */
-
-/** The view of a tensor that a transport needs: where its bytes are and how many. */
-export interface TransportTensor {
-  /** 'cpu' or 'cuda:N'. */
-  readonly device: string;
-  /** Size of the tensor's storage in bytes (may be 0). */
-  readonly nbytes: number;
-  /** The tensor's bytes as a view (no copy). CPU tensors only; throws for device tensors. */
-  bytes(): Uint8Array;
-  /** Device address of the first byte, for device tensors (e.g. CUDA); undefined for CPU. */
-  readonly devicePtr?: bigint;
-}
+export { TransportError, isTransportError, transportErrorKind, type TransportErrorKind } from './transport-error';
+import type { TransportTensor } from '../tensor/transport-tensor';
+export type { TransportTensor } from '../tensor/transport-tensor';
 
 /** Static capabilities of a transport. */
 export interface TransportSupports {
   /** Devices whose tensors the transport moves, e.g. ['cpu'] or ['cuda']. */
   readonly devices: readonly ('cpu' | 'cuda')[];
-  /** true: the consumer reads from the producer's registered memory (no group, no producer task). */
-  readonly oneSided: boolean;
-  /** true: actors must be in a collective group of this backend before transfers. */
-  readonly needsGroup: boolean;
-  /** true: a pending operation can be aborted (group.abort / endpoint abort) without hanging. */
-  readonly canAbort: boolean;
-  /** Collective operations offered on groups besides send/recv. */
+}
+
+/** Capabilities of a two-sided transport. */
+export interface TwoSidedSupports extends TransportSupports {
+  /** Collective operations offered on groups besides send/recv (and `barrier`). */
   readonly collectives?: readonly ('barrier' | 'allreduce' | 'broadcast')[];
-  /** One-sided: the endpoint can allocate registered memory (a pool) for zero-copy reads. */
+}
+
+/** Capabilities of a one-sided transport. */
+export interface OneSidedSupports extends TransportSupports {
+  /** The endpoint has `allocate()`: registered memory (a pool) for zero-copy reads. */
   readonly registeredPool?: boolean;
 }
 
@@ -92,37 +107,94 @@ export interface CollectiveGroup {
   allreduce?(tensor: TransportTensor, dtype: string, op?: 'sum' | 'min' | 'max' | 'prod'): Promise<void>;
   /** In-place broadcast from `root`. Optional: see `supports.collectives`. */
   broadcast?(tensor: TransportTensor, root: number): Promise<void>;
-  /** Fail every pending and later operation with `reason`; never blocks. */
+  /** Fail every pending and later operation with an ABORTED TransportError; never blocks. */
   abort(reason: string): void;
-  /** Release the group's resources; pending operations fail. */
+  /** Release the group's resources; pending operations fail (CLOSED). */
   destroy(): Promise<void>;
 }
 
-/** Serializable description of registered tensors, handed to readers (one-sided transports). */
+/**
+ * Serializable description of registered tensors, handed to readers (one-sided transports).
+ * It travels inside the object's metadata through the driver to every consumer, so it must be
+ * plain data that `structuredClone` keeps (numbers, strings, bigints, arrays, plain objects,
+ * Uint8Array), small (addresses and keys, never the bytes), and safe to show to any actor of
+ * the runtime. `read` must validate it (a descriptor of another transport or a forged one is an
+ * INVALID TransportError, never a crash).
+ */
 export type RemoteDescriptor = unknown;
 
-/** The per-process endpoint of a transport. */
-export interface TransportEndpoint {
-  /** Two-sided transports: join a group. */
-  createGroup?(options: CreateGroupOptions): Promise<CollectiveGroup>;
-  /** One-sided: register the tensors' memory; the descriptor travels with the object's metadata. */
-  register?(tensors: readonly TransportTensor[]): Promise<RemoteDescriptor>;
-  /** One-sided: read the remote tensors described by `desc` into `into` (same count and sizes). */
-  read?(desc: RemoteDescriptor, into: readonly TransportTensor[], timeoutMs: number): Promise<void>;
-  /** One-sided: drop a registration made by `register`. */
-  release?(desc: RemoteDescriptor): Promise<void>;
-  /** One-sided with `registeredPool`: allocate `nbytes` of registered memory (zero-copy reads). */
-  allocate?(nbytes: number): Uint8Array;
-  /** Close the endpoint; pending operations fail. */
+/** What every endpoint has. */
+interface EndpointBase {
+  /**
+   * Release everything the endpoint holds; pending operations fail with a CLOSED
+   * TransportError. Called on orderly ends only (see the rules at the top of this file).
+   */
   close(): Promise<void>;
 }
 
-/** What a transport package exports (and registers with `registerTransport`). */
-export interface TransportPlugin {
+/** The per-process endpoint of a two-sided transport. */
+export interface TwoSidedEndpoint extends EndpointBase {
+  readonly kind: 'two-sided';
+  /** Join a group: connect to the other `worldSize - 1` members (found through `rendezvous`). */
+  createGroup(options: CreateGroupOptions): Promise<CollectiveGroup>;
+}
+
+/** The per-process endpoint of a one-sided transport. */
+export interface OneSidedEndpoint extends EndpointBase {
+  readonly kind: 'one-sided';
+  /**
+   * Register the tensors' memory for remote reads; the descriptor travels with the object's
+   * metadata. Must not copy the bytes: reads see the tensors as they are at read time.
+   */
+  register(tensors: readonly TransportTensor[]): Promise<RemoteDescriptor>;
+  /**
+   * Read the remote tensors described by `desc` into `into` (same count and sizes). Rejects
+   * with a TIMEOUT TransportError after `timeoutMs`, PEER_LOST when the producer is gone.
+   */
+  read(desc: RemoteDescriptor, into: readonly TransportTensor[], timeoutMs: number): Promise<void>;
+  /** Drop a registration made by `register` (reads after it fail; reads in flight may finish). */
+  release(desc: RemoteDescriptor): Promise<void>;
+  /** With `supports.registeredPool`: `nbytes` of registered memory, for zero-copy reads into it. */
+  allocate?(nbytes: number): Uint8Array;
+}
+
+/** The per-process endpoint of a transport: one of the two kinds. */
+export type TransportEndpoint = TwoSidedEndpoint | OneSidedEndpoint;
+
+/** What every transport plugin has. */
+interface PluginBase {
   /** The name users write in `tensorTransport`, e.g. 'gloo'. */
   readonly name: string;
-  readonly supports: TransportSupports;
   /** Check the native library and devices; never throws, never crashes the caller. */
   probe(): Promise<Availability>;
-  createEndpoint(ctx: EndpointContext): Promise<TransportEndpoint>;
 }
+
+/** A two-sided transport (Gloo, NCCL): groups with send/recv. */
+export interface TwoSidedTransportPlugin extends PluginBase {
+  readonly kind: 'two-sided';
+  readonly supports: TwoSidedSupports;
+  createEndpoint(ctx: EndpointContext): Promise<TwoSidedEndpoint>;
+}
+
+/** A one-sided transport (NIXL, shared memory): register, then read. */
+export interface OneSidedTransportPlugin extends PluginBase {
+  readonly kind: 'one-sided';
+  readonly supports: OneSidedSupports;
+  createEndpoint(ctx: EndpointContext): Promise<OneSidedEndpoint>;
+}
+
+/**
+ * What a transport package exports (and registers with `registerTransport`).
+ *
+ * @example
+ * ```ts
+ * import { registerTransport, type OneSidedTransportPlugin } from '@tensorwire/core/spi';
+ * export const shmPlugin: OneSidedTransportPlugin = {
+ *   name: 'shm', kind: 'one-sided', supports: { devices: ['cpu'] },
+ *   probe: async () => ({ available: true, detail: 'POSIX shared memory' }),
+ *   createEndpoint: async (ctx) => new ShmEndpoint(ctx),
+ * };
+ * registerTransport(shmPlugin, { module: __filename });
+ * ```
+ */
+export type TransportPlugin = TwoSidedTransportPlugin | OneSidedTransportPlugin;
