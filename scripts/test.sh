@@ -9,7 +9,8 @@
 # so does a TAP stream cut off before ava's summary (ava 7's TAP reporter dies on a timeout or
 # a test file's process.exit()). The very last line on stdout is always
 #   N passed, N failed, N skipped
-# (skipped includes test.todo). Exit status 1 when anything failed or no test ran.
+# (skipped includes test.todo). Exit status 1 when anything failed or no test ran. Without
+# arguments it also runs scripts/check-imports.js (import cycles, layers), counted as one test.
 # Assumes a built checkout (scripts/setup.sh or scripts/build.sh); each step that the last
 # build.sh run recorded as failed (node_modules/.tensorwire-build-failed) counts as one failure.
 # Environment: TENSORWIRE_TEST_TIMEOUT  seconds per workspace before its run is killed (1800);
@@ -153,6 +154,19 @@ if [ -s "$build_failed_file" ]; then
     total_failed=$((total_failed + 1))
     report+=("$(printf '%-28s %s' "build" "FAILED: $step")")
   done <"$build_failed_file"
+fi
+
+# The import structure (scripts/check-imports.js): no cycles, layers kept. One test: passed or failed.
+if [ $# -eq 0 ]; then
+  tw_log "=== import structure: node scripts/check-imports.js"
+  if node "$TW_ROOT/scripts/check-imports.js" --quiet; then
+    total_passed=$((total_passed + 1))
+    report+=("$(printf '%-28s %4d passed, %3d failed' "imports" 1 0)")
+  else
+    tw_log "  FAILED imports: import cycles or layer violations (listed above)"
+    total_failed=$((total_failed + 1))
+    report+=("$(printf '%-28s %4d passed, %3d failed' "imports" 0 1)")
+  fi
 fi
 
 i=0

@@ -23,17 +23,18 @@ export { encodeValue, decodeValue, extractTensors, restoreTensors } from './obje
 
 export { actor, method, type ActorOptions, type MethodOptions } from './actor/decorators';
 export type { ActorHandle, RemoteMethod } from './actor/handle';
-export type { Launcher, LaunchSpec, LaunchedProcess } from './actor/launcher';
-export { ChildProcessLauncher } from './actor/launcher';
+export type { Launcher, LaunchSpec, LaunchedProcess } from './driver/launcher';
+export { ChildProcessLauncher } from './driver/launcher';
 
 export { TOKENS } from './runtime/tokens';
-export type { Logger, Clock } from './runtime/logger';
-export { ConsoleLogger } from './runtime/logger';
+export type { Logger, Clock } from './log/logger';
+export { ConsoleLogger } from './log/logger';
 export type { RuntimeOptions, Provider } from './runtime/options';
 export type { CallOptions, GetOptions, PutOptions, WaitOptions } from './runtime/context';
 export { isActorProcess } from './runtime/context';
-export type { SpawnOptions } from './runtime/runtime';
-export type { ActorStats, TensorMeta } from './rpc/protocol';
+export type { SpawnOptions } from './driver/runtime';
+export type { ActorStats } from './runtime/protocol';
+export type { TensorMeta } from './gpu/gpu-object';
 
 export { init, shutdown, isInitialized } from './api/lifecycle';
 export { get, put, wait, free } from './api/objects';

@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
-import type { ActorClassMeta } from './decorators';
 
 const classes = new Map<string, Function>();
 const events = new EventEmitter();
@@ -22,9 +21,10 @@ export function classKey(module: string, className: string): string {
   return `${realpath(module)}#${className}`;
 }
 
-export function registerActorClass(meta: ActorClassMeta, cls: Function): void {
-  if (!meta.module) return;
-  const key = classKey(meta.module, meta.className);
+/** Register `cls`, defined in `module` under `className` (called by the @actor() decorator). */
+export function registerActorClass(module: string | undefined, className: string, cls: Function): void {
+  if (!module) return;
+  const key = classKey(module, className);
   classes.set(key, cls);
   events.emit('registered', key);
 }

@@ -73,7 +73,7 @@ export function actor(options: ActorOptions = {}): ClassDecorator {
       methods: t[METHOD_META] ?? new Map(),
     };
     Object.defineProperty(target, META, { value: meta, enumerable: false });
-    registerActorClass(meta, target as unknown as Ctor);
+    registerActorClass(meta.module, meta.className, target as unknown as Ctor);
   };
 }
 

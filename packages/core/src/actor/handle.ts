@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../errors/errors';
 import type { ObjectRef } from '../objects/object-ref';
 import { requireContext, type CallOptions } from '../runtime/context';
-import type { ActorInfo } from './actor-info';
+import type { ActorInfo } from '../runtime/actor-info';
 import { validateTransportName } from './decorators';
 
 type AnyFn = (...args: any[]) => any;

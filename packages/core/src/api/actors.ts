@@ -1,9 +1,9 @@
 /** `spawn`, `kill` and actor introspection. */
 import { handleInfo, type ActorHandle } from '../actor/handle';
 import { InvalidArgumentError } from '../errors/errors';
-import type { ActorStats } from '../rpc/protocol';
+import type { ActorStats } from '../runtime/protocol';
 import { requireContext } from '../runtime/context';
-import type { SpawnOptions } from '../runtime/runtime';
+import type { SpawnOptions } from '../driver/runtime';
 import { driverRuntime } from './lifecycle';
 
 /**

@@ -1,9 +1,9 @@
 /** Collective groups: create, destroy, list (driver), and collective operations (inside actors). */
 import { makeHandle, type ActorHandle } from '../actor/handle';
-import { workerServices } from '../actor/worker-services';
+import { workerServices } from '../worker/worker-services';
 import type { GroupRecord } from '../collective/collective-manager';
 import { CollectiveGroupError, InvalidArgumentError, RuntimeStateError } from '../errors/errors';
-import type { Runtime } from '../runtime/runtime';
+import type { Runtime } from '../driver/runtime';
 import type { Tensor } from '../tensor/tensor';
 import type { CollectiveGroup } from '../transport/spi';
 import { actorIdOf } from './actors';

@@ -1,14 +1,14 @@
 /** `init` and `shutdown`: build the driver runtime from a DI container, and tear it down. */
 import 'reflect-metadata';
 import { container as rootContainer } from 'tsyringe';
-import { ChildProcessLauncher } from '../actor/launcher';
+import { ChildProcessLauncher } from '../driver/launcher';
 import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { MemoryObjectStore } from '../objects/object-store';
 import { OutOfBandSerializer } from '../objects/serializer';
 import { currentContext, isActorProcess, setContext } from '../runtime/context';
-import { ConsoleLogger, systemClock } from '../runtime/logger';
+import { ConsoleLogger, systemClock } from '../log/logger';
 import { resolveOptions, type RuntimeOptions } from '../runtime/options';
-import { Runtime } from '../runtime/runtime';
+import { Runtime } from '../driver/runtime';
 import { TOKENS } from '../runtime/tokens';
 
 let runtime: Runtime | null = null;

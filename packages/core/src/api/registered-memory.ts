@@ -2,7 +2,7 @@
  * Tensors in a transport's registered memory (Ray's `register_nixl_memory_pool` idea): a
  * one-sided transport reads them with a true one-sided copy, no work by the producer.
  */
-import { workerServices } from '../actor/worker-services';
+import { workerServices } from '../worker/worker-services';
 import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { Tensor } from '../tensor/tensor';
 import { dtypeSize, type DType } from '../tensor/dtypes';

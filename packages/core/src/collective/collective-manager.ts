@@ -4,7 +4,7 @@
  * when a member dies or a transfer breaks the group.
  */
 import { CollectiveGroupError, InvalidArgumentError } from '../errors/errors';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../log/logger';
 import { getTransport } from '../transport/registry';
 import type { Connection } from '../rpc/connection';
 import { RendezvousKv } from './rendezvous-kv';

@@ -60,14 +60,23 @@ export class TransportUnavailableError extends TensorwireError {
   }
 }
 
+/**
+ * Transport packages published by this project, for install hints only (core never loads
+ * them by name). A third-party name gets no `npm install` suggestion: we cannot know its package.
+ */
+const PUBLISHED_TRANSPORT_PACKAGES: Readonly<Record<string, string>> = { gloo: '@tensorwire/gloo', nixl: '@tensorwire/nixl' };
+
 /** The named transport is not registered in this process. */
 export class InvalidTransportError extends TensorwireError {
   constructor(readonly transport: string, readonly installed: readonly string[]) {
+    const pkg = Object.prototype.hasOwnProperty.call(PUBLISHED_TRANSPORT_PACKAGES, transport) ? PUBLISHED_TRANSPORT_PACKAGES[transport] : undefined;
     super(
       'INVALID_TRANSPORT',
       `unknown tensor transport '${transport}'. Installed: ${installed.length ? installed.join(', ') : '(none)'}` +
-        ` (plus 'object-store'). Install and import the transport package, e.g. ` +
-        `\`npm install @tensorwire/${transport}\` and \`import '@tensorwire/${transport}'\`.`,
+        ` (plus 'object-store'). ` +
+        (pkg
+          ? `Install and import its package: \`npm install ${pkg}\` and \`import '${pkg}'\`.`
+          : `Import the package that provides '${transport}' before using it (a transport registers itself when imported).`),
     );
   }
 }

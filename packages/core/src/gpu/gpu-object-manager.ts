@@ -2,20 +2,18 @@
  * The driver side of GPU objects: decides how a consumer obtains an object (object store,
  * intra-actor hand-over, two-sided send/recv in a shared group, or one-sided read), orders
  * the producer's sends, tracks transfers in flight, and frees producers' tensors only when
- * no transfer needs them any more.
+ * no transfer needs them any more. It sees the driver only through GpuDriverPort.
  */
 import { CollectiveGroupError, ObjectLostError, TensorwireError, TransferError } from '../errors/errors';
-import { ConnectionClosedError } from '../rpc/connection';
 import { toWireError } from '../errors/wire-error';
 import type { EncodedValue } from '../objects/encoded-value';
-import { pendingReads, type ObjectEntry } from '../objects/object-table';
-import type { ResolvedRef } from '../rpc/protocol';
-import type { ActorRecord } from '../runtime/actor-record';
-import type { GetOptions } from '../runtime/context';
-import type { Runtime } from '../runtime/runtime';
+import { ConnectionClosedError } from '../rpc/connection';
 import { OBJECT_STORE } from '../transport/registry';
-import { transferMode } from './transfer-mode';
 import { withTimeout } from './deadline';
+import type { GpuDriverPort, TransferRoute } from './driver-port';
+import { pendingReads, type GpuEntry } from './gpu-entry';
+import { gpuObjectInfo, type GpuResult, type ResolvedRef } from './gpu-object';
+import { transferMode } from './transfer-mode';
 
 /** The reader id of `get` in the driver itself. */
 export const DRIVER_READER = 'driver';
@@ -27,16 +25,21 @@ export class GpuObjectManager {
   private tagSeq = 0;
   private readonly pendingFrees = new Map<string, string[]>();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly port: GpuDriverPort) {}
 
-  private errorRef(e: ObjectEntry): ResolvedRef {
-    if (e.state === 'freed') return { k: 'error', error: toWireError(new ObjectLostError(e.id, 'it was freed')) };
-    return { k: 'error', error: toWireError(this.rt.errorOf(e)) };
+  /** Producer `producerId` reported `result` for `e`: the object is a GPU object from now on. */
+  adopt(e: GpuEntry, result: GpuResult, producerId: string): void {
+    e.gpu = gpuObjectInfo(e.id, result, producerId, this.port.actorName(producerId));
+    e.inlineTensors = result.inline;
   }
 
-  private producerGone(e: ObjectEntry): ResolvedRef | undefined {
-    const p = this.rt.actors.get(e.gpu!.producerId);
-    if (p && p.state === 'alive') return undefined;
+  private errorRef(e: GpuEntry): ResolvedRef {
+    if (e.state === 'freed') return { k: 'error', error: toWireError(new ObjectLostError(e.id, 'it was freed')) };
+    return { k: 'error', error: toWireError(this.port.errorOf(e.id)) };
+  }
+
+  private producerGone(e: GpuEntry): ResolvedRef | undefined {
+    if (this.port.aliveConn(e.gpu!.producerId)) return undefined;
     return {
       k: 'error',
       error: toWireError(new ObjectLostError(e.id, `its producer actor ${e.gpu!.producerName} died, and its tensors with it`)),
@@ -44,25 +47,24 @@ export class GpuObjectManager {
   }
 
   /** The resolution of an entry that is failed, freed or an ordinary stored value; else undefined. */
-  private unlessGpuObject(e: ObjectEntry): ResolvedRef | undefined {
+  private unlessGpuObject(e: GpuEntry): ResolvedRef | undefined {
     if (e.state !== 'ready') return this.errorRef(e);
     if (e.gpu) return undefined;
-    const value = this.rt.store.get(e.id);
+    const value = this.port.storedValue(e.id);
     return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
   }
 
-  /** How consumer actor `rec` obtains the value of a call argument. */
-  async resolveForCall(e: ObjectEntry, rec: ActorRecord): Promise<ResolvedRef> {
+  /** How consumer actor `consumerId` obtains the value of a call argument. */
+  async resolveForCall(e: GpuEntry, consumerId: string): Promise<ResolvedRef> {
     const notGpu = this.unlessGpuObject(e);
     if (notGpu) return notGpu;
     const gpu = e.gpu!;
-    const consumerId = rec.info.actorId;
     if (gpu.producerId === consumerId) {
       if (e.sentTo.size > 0 && !e.warnedMutable) {
         e.warnedMutable = true;
-        this.rt.logger.warn(
+        this.port.logger.warn(
           `object ${e.id} goes back to its producer ${gpu.producerName}, which uses the very same (mutable) tensors; ` +
-            `${[...e.sentTo].map((id) => this.rt.actors.get(id)?.info.name ?? id).join(', ')} received a copy earlier ` +
+            `${[...e.sentTo].map((id) => this.port.actorName(id)).join(', ')} received a copy earlier ` +
             'and will not see changes the producer makes from now on',
         );
       }
@@ -72,11 +74,11 @@ export class GpuObjectManager {
     }
     const gone = this.producerGone(e);
     if (gone) return gone;
-    let route;
+    let route: TransferRoute | undefined;
     if (transferMode(gpu.transport) === 'two-sided') {
       // Checked even for inlined objects, so a missing group shows with small tensors too.
       try {
-        route = this.rt.collectives.route(gpu.transport, gpu.producerId, consumerId);
+        route = this.port.route(gpu.transport, gpu.producerId, consumerId);
       } catch (err) {
         return { k: 'error', error: toWireError(err as CollectiveGroupError) };
       }
@@ -85,23 +87,22 @@ export class GpuObjectManager {
     if (e.inlineTensors) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
     if (!route) {
       this.beginRead(e, consumerId);
-      return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
+      return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
     }
     const tag = ++this.tagSeq;
-    const producer = this.rt.actors.get(gpu.producerId)!;
-    const groupName = route.group.name;
+    const groupName = route.group;
     this.flushFrees(gpu.producerId);
-    producer.conn!
+    this.port.aliveConn(gpu.producerId)!
       .request('gpu.send', { objectId: e.id, group: groupName, dstRank: route.dstRank, tag })
-      .catch((err: Error) => this.onSendFailed(groupName, e.id, gpu.producerName, rec.info.name, err));
-    return { k: 'gpu-recv', gpu, group: groupName, srcRank: route.srcRank, tag, timeoutMs: this.rt.options.transferTimeoutMs };
+      .catch((err: Error) => this.onSendFailed(groupName, e.id, gpu.producerName, this.port.actorName(consumerId), err));
+    return { k: 'gpu-recv', gpu, group: groupName, srcRank: route.srcRank, tag, timeoutMs: this.port.transferTimeoutMs };
   }
 
   /**
    * How `get` (in the driver, or in actor `consumerId`) obtains the value: over a one-sided
    * transport unless told 'object-store'; otherwise a CPU copy from the producer.
    */
-  async resolveForGet(e: ObjectEntry, options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef> {
+  async resolveForGet(e: GpuEntry, options: { tensorTransport?: string }, consumerId: string | undefined): Promise<ResolvedRef> {
     const notGpu = this.unlessGpuObject(e);
     if (notGpu) return notGpu;
     const gpu = e.gpu!;
@@ -118,13 +119,12 @@ export class GpuObjectManager {
     }
     if (transferMode(gpu.transport) === 'one-sided' && want !== OBJECT_STORE) {
       this.beginRead(e, consumerId ?? DRIVER_READER);
-      return { k: 'gpu-read', gpu, timeoutMs: this.rt.options.transferTimeoutMs };
+      return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
     }
-    const producer = this.rt.actors.get(gpu.producerId)!;
     try {
       // Bounded like every transfer: a frozen producer must not make get wait forever.
-      const fetched = producer.conn!.request<EncodedValue>('gpu.fetch', { objectId: e.id });
-      const tensors = await withTimeout(fetched, this.rt.options.transferTimeoutMs, `fetch of ${e.id} through the object store`);
+      const fetched = this.port.aliveConn(gpu.producerId)!.request<EncodedValue>('gpu.fetch', { objectId: e.id });
+      const tensors = await withTimeout(fetched, this.port.transferTimeoutMs, `fetch of ${e.id} through the object store`);
       return { k: 'gpu-data', gpu, tensors };
     } catch (err) {
       if (err instanceof ConnectionClosedError) {
@@ -138,13 +138,13 @@ export class GpuObjectManager {
   }
 
   /** Reader `readerId` (an actor id, or DRIVER_READER) starts a one-sided read of `e`. */
-  private beginRead(e: ObjectEntry, readerId: string): void {
+  private beginRead(e: GpuEntry, readerId: string): void {
     e.reads.set(readerId, (e.reads.get(readerId) ?? 0) + 1);
   }
 
   /** A one-sided read of `objectId` by `readerId` finished (or failed). */
   readDone(objectId: string, readerId: string): void {
-    const e = this.rt.objects.get(objectId);
+    const e = this.port.entry(objectId);
     const n = e?.reads.get(readerId);
     if (!e || !n) return;
     if (n > 1) e.reads.set(readerId, n - 1);
@@ -153,15 +153,15 @@ export class GpuObjectManager {
   }
 
   /** When the last read of `e` is over: the free it deferred happens now. */
-  private afterReads(e: ObjectEntry): void {
+  private afterReads(e: GpuEntry): void {
     if (pendingReads(e) > 0 || !e.freeDeferred) return;
     e.freeDeferred = false;
     this.dropOnProducer(e);
-    if (e.refs <= 0) this.rt.objects.delete(e.id);
+    if (e.refs <= 0) this.port.forget(e.id);
   }
 
   /** Free the producer's tensors now, or once the reads in flight are done. */
-  free(e: ObjectEntry): void {
+  free(e: GpuEntry): void {
     if (pendingReads(e) > 0) {
       e.freeDeferred = true;
       return;
@@ -173,7 +173,7 @@ export class GpuObjectManager {
    * Frees are batched per producer and sent with the next message to it (or within a few ms):
    * a socket write costs far more than the free itself, and frees are off the critical path.
    */
-  private dropOnProducer(e: ObjectEntry): void {
+  private dropOnProducer(e: GpuEntry): void {
     if (!e.gpu) return;
     const producer = e.gpu.producerId;
     const ids = this.pendingFrees.get(producer);
@@ -190,7 +190,7 @@ export class GpuObjectManager {
     const ids = this.pendingFrees.get(producerId);
     if (!ids) return;
     this.pendingFrees.delete(producerId);
-    this.rt.aliveConn(producerId)?.notify('gpu.free', { ids });
+    this.port.aliveConn(producerId)?.notify('gpu.free', { ids });
   }
 
   /**
@@ -199,11 +199,11 @@ export class GpuObjectManager {
    * deferred for them would wait forever (and the producer would keep the tensors).
    */
   onActorDied(actorId: string): void {
-    for (const e of [...this.rt.objects.values()]) {
+    for (const e of [...this.port.entries()]) {
       if (e.gpu?.producerId === actorId) {
         e.reads.clear();
         e.freeDeferred = false;
-        if (e.refs <= 0 && e.state === 'freed') this.rt.objects.delete(e.id);
+        if (e.refs <= 0 && e.state === 'freed') this.port.forget(e.id);
       } else if (e.reads.delete(actorId)) {
         this.afterReads(e);
       }
@@ -212,9 +212,9 @@ export class GpuObjectManager {
   }
 
   private onSendFailed(group: string, objectId: string, producer: string, consumer: string, err: Error): void {
-    if (this.rt.collectives.get(group)?.state !== 'active') return;
+    if (!this.port.groupActive(group)) return;
     const reason = `send of object ${objectId} from ${producer} to ${consumer} failed: ${err.message}`;
-    this.rt.logger.warn(`${reason}; destroying collective group '${group}'`);
-    void this.rt.collectives.destroy(group, reason);
+    this.port.logger.warn(`${reason}; destroying collective group '${group}'`);
+    this.port.destroyGroup(group, reason);
   }
 }

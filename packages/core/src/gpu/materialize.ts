@@ -8,9 +8,8 @@ import { TransferError } from '../errors/errors';
 import { withTimeout } from './deadline';
 import { fromWireError } from '../errors/wire-error';
 import { restoreTensors } from '../objects/codec';
-import type { Serializer } from '../objects/serializer';
-import { decodeHooks } from '../objects/value-hooks';
-import type { GpuObjectInfo, ResolvedRef, TensorMeta } from '../rpc/protocol';
+import type { Serializer, SerializerHooks } from '../objects/serializer';
+import type { GpuObjectInfo, ResolvedRef, TensorMeta } from './gpu-object';
 import { Tensor } from '../tensor/tensor';
 import type { CollectiveGroup, OneSidedEndpoint, TransportEndpoint } from '../transport/spi';
 import { transportErrorKind } from '../transport/transport-error';
@@ -18,6 +17,8 @@ import { asOneSided } from './transfer-mode';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
+  /** How refs and actor handles inside values are revived (as ObjectRefs and handles). */
+  readonly decodeHooks: SerializerHooks;
   /** Name of this process (for error messages). */
   readonly selfName: string;
   /** The producer's own tensors (actor processes only). */
@@ -60,7 +61,7 @@ function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): Tran
 }
 
 export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promise<Materialized> {
-  const hooks = decodeHooks();
+  const hooks = deps.decodeHooks;
   const skeletonOf = (gpu: GpuObjectInfo): unknown => deps.serializer.decode(gpu.skeleton, hooks);
   switch (r.k) {
     case 'value':

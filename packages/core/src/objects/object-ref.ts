@@ -1,7 +1,7 @@
-import { currentContext } from '../runtime/context';
+import { currentRefTracker, type RefTracker } from './ref-tracking';
 
-const collected = new FinalizationRegistry<{ id: string; ctx: ReturnType<typeof currentContext> }>(({ id, ctx }) => {
-  ctx?.refCollected(id);
+const collected = new FinalizationRegistry<{ id: string; ctx: RefTracker }>(({ id, ctx }) => {
+  ctx.refCollected(id);
 });
 
 /**
@@ -20,7 +20,7 @@ export class ObjectRef<T = unknown> {
   declare readonly __valueType?: T;
 
   constructor(readonly id: string) {
-    const ctx = currentContext();
+    const ctx = currentRefTracker();
     if (ctx) {
       ctx.refAdded(id);
       collected.register(this, { id, ctx });

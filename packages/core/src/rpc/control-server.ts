@@ -20,7 +20,7 @@ import { listenError, socketDirError } from './listen-errors';
 import { RateLimitedLog } from './rate-limited-log';
 import { SOCKET_NAME, removeStaleSockets, socketDirPrefix } from './stale-sockets';
 import type { Serializer } from '../objects/serializer';
-import { systemClock, type Clock, type Logger } from '../runtime/logger';
+import { systemClock, type Clock, type Logger } from '../log/logger';
 
 export interface ControlServerOptions {
   /** 'unix' (default) or a TCP host to bind, e.g. '127.0.0.1' or '0.0.0.0'. */

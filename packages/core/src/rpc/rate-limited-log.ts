@@ -3,8 +3,8 @@
  * who opens thousands of connections must not also flood the driver's log. Lines suppressed
  * in between are counted and the count rides on the next line (or on {@link flush}).
  */
-import type { Clock, Logger } from '../runtime/logger';
-import { systemClock } from '../runtime/logger';
+import type { Clock, Logger } from '../log/logger';
+import { systemClock } from '../log/logger';
 
 export class RateLimitedLog {
   private last = -Infinity;

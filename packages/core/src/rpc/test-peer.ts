@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { frameBuffers } from './frame';
 import { OutOfBandSerializer } from '../objects/serializer';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../log/logger';
 
 const serializer = new OutOfBandSerializer();
 

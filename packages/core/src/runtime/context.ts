@@ -4,7 +4,8 @@
  */
 import { RuntimeStateError } from '../errors/errors';
 import type { ObjectRef } from '../objects/object-ref';
-import type { ActorInfo } from '../actor/actor-info';
+import { setRefTracker, type RefTracker } from '../objects/ref-tracking';
+import type { ActorInfo } from './actor-info';
 
 export interface CallOptions {
   /** Tensor transport for this call's result ('object-store' to disable GPU objects). */
@@ -28,7 +29,7 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-export interface CoreContext {
+export interface CoreContext extends RefTracker {
   readonly kind: 'driver' | 'worker';
   submit(target: ActorInfo, method: string, args: unknown[], options: CallOptions): ObjectRef<unknown>;
   get(ids: readonly string[], options: GetOptions): Promise<unknown[]>;
@@ -36,15 +37,13 @@ export interface CoreContext {
   wait(ids: readonly string[], numReturns: number, timeoutMs: number | undefined): Promise<string[]>;
   free(ids: readonly string[]): Promise<void>;
   kill(actorId: string): Promise<void>;
-  /** Reference counting: an ObjectRef for `id` came to life / was collected in this process. */
-  refAdded(id: string): void;
-  refCollected(id: string): void;
 }
 
 let current: CoreContext | null = null;
 
 export function setContext(ctx: CoreContext | null): void {
   current = ctx;
+  setRefTracker(ctx);
 }
 
 export function currentContext(): CoreContext | null {

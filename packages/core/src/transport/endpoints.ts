@@ -3,7 +3,7 @@
  * first so a missing library surfaces as TransportUnavailableError with its fix.
  */
 import { TransportUnavailableError } from '../errors/errors';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../log/logger';
 import { getTransport } from './registry';
 import type { TransportEndpoint } from './spi';
 

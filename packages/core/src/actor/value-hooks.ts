@@ -2,10 +2,10 @@
  * Serializer hooks for user values: ObjectRefs and actor handles become tagged markers on the
  * wire. Args use `collectRefs` to learn which refs a call depends on.
  */
-import { handleInfo, makeHandle } from '../actor/handle';
-import type { ActorInfo } from '../actor/actor-info';
-import { ObjectRef } from './object-ref';
-import type { SerializerHooks } from './serializer';
+import { handleInfo, makeHandle } from './handle';
+import type { ActorInfo } from '../runtime/actor-info';
+import { ObjectRef } from '../objects/object-ref';
+import type { SerializerHooks } from '../objects/serializer';
 
 export const REF_TAG = 'tw.ref';
 export const ACTOR_TAG = 'tw.actor';

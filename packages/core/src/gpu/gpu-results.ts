@@ -3,21 +3,14 @@
  * tensor store, registers them with one-sided transports, and describes them for the driver.
  */
 import { InvalidArgumentError } from '../errors/errors';
-import { asOneSided, transferMode } from '../gpu/transfer-mode';
-import { encodeHooks } from '../objects/value-hooks';
-import type { Serializer } from '../objects/serializer';
-import type { TensorMeta, ResultMessage } from '../rpc/protocol';
+import { asOneSided, transferMode } from './transfer-mode';
+import type { Serializer, SerializerHooks } from '../objects/serializer';
+import { tensorMetas, type GpuResult } from './gpu-object';
 import type { Tensor } from '../tensor/tensor';
-import { TensorStore } from '../gpu/tensor-store';
+import { TensorStore } from './tensor-store';
 import { getTransport } from '../transport/registry';
 import type { EndpointCache } from '../transport/endpoints';
-import type { Logger } from '../runtime/logger';
-
-export type GpuResult = NonNullable<ResultMessage['gpu']>;
-
-export function tensorMetas(tensors: readonly Tensor[]): TensorMeta[] {
-  return tensors.map((t) => ({ dtype: t.dtype, shape: [...t.shape], device: t.device, nbytes: t.nbytes }));
-}
+import type { Logger } from '../log/logger';
 
 export class GpuResults {
   readonly tensors: TensorStore;
@@ -26,6 +19,8 @@ export class GpuResults {
     private readonly serializer: Serializer,
     private readonly endpoints: EndpointCache,
     private readonly logger: Logger,
+    /** How refs and actor handles inside a skeleton are encoded (ids met go into `refIds`). */
+    private readonly encodeHooks: (refIds?: Set<string>) => SerializerHooks,
   ) {
     this.tensors = new TensorStore((objectId, transport, descriptor) => {
       if (descriptor === undefined) return;
@@ -58,7 +53,7 @@ export class GpuResults {
     for (const t of tensors) bytes += t.nbytes;
     const small = bytes <= inlineLimit && tensors.every((t) => t.device === 'cpu');
     return {
-      skeleton: this.serializer.encode(skeleton, encodeHooks(refIds)),
+      skeleton: this.serializer.encode(skeleton, this.encodeHooks(refIds)),
       metas: tensorMetas(tensors),
       transport,
       descriptor,

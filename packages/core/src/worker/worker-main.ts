@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import * as net from 'node:net';
 import { Connection, ConnectionClosedError } from '../rpc/connection';
 import { OutOfBandSerializer } from '../objects/serializer';
-import { ConsoleLogger, type Logger } from '../runtime/logger';
+import { ConsoleLogger, type Logger } from '../log/logger';
 import { WorkerRuntime } from './worker-runtime';
 
 /**

@@ -6,34 +6,36 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import type { ActorInfo } from '../actor/actor-info';
+import type { ActorInfo } from '../runtime/actor-info';
 import { actorMeta, methodNames, validateTransportName } from '../actor/decorators';
-import type { Launcher } from '../actor/launcher';
+import type { Launcher } from './launcher';
 import { makeHandle, type ActorHandle } from '../actor/handle';
 import {
   ActorDiedError, GetTimeoutError, InvalidArgumentError, ObjectLostError, RuntimeStateError, TaskError,
 } from '../errors/errors';
 import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
 import { DRIVER_READER, GpuObjectManager } from '../gpu/gpu-object-manager';
+import type { GpuDriverPort } from '../gpu/driver-port';
 import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
-import { ObjectTable, pendingReads, type ObjectEntry } from '../objects/object-table';
+import { ObjectTable, pendingReads, type ObjectEntry } from './object-table';
 import { isInActorNamespace, newRuntimeId, unknownActorReason, unknownIdReason } from '../objects/object-id';
 import { detachedCopy, type Serializer } from '../objects/serializer';
-import { encodeHooks } from '../objects/value-hooks';
+import { decodeHooks, encodeHooks } from '../actor/value-hooks';
 import type { Connection } from '../rpc/connection';
 import { ControlServer } from '../rpc/control-server';
-import type { ActorSpec, ActorStats, ResolvedRef, ResultMessage, SubmitMessage } from '../rpc/protocol';
+import type { ActorSpec, ActorStats, ResultMessage, SubmitMessage } from '../runtime/protocol';
+import { type ResolvedRef } from '../gpu/gpu-object';
 import { EndpointCache } from '../transport/endpoints';
 import { listTransports } from '../transport/registry';
 import { CollectiveManager } from '../collective/collective-manager';
 import type { ActorRecord } from './actor-record';
-import type { CallOptions, CoreContext, GetOptions, PutOptions } from './context';
-import type { Logger } from './logger';
-import type { ResolvedOptions } from './options';
-import { TOKENS } from './tokens';
-import { checkInteger } from './validate';
+import type { CallOptions, CoreContext, GetOptions, PutOptions } from '../runtime/context';
+import type { Logger } from '../log/logger';
+import type { ResolvedOptions } from '../runtime/options';
+import { TOKENS } from '../runtime/tokens';
+import { checkInteger } from '../runtime/validate';
 
 export interface SpawnOptions {
   /** Constructor arguments (refs allowed). */
@@ -50,7 +52,7 @@ export interface SpawnOptions {
   execArgv?: string[];
 }
 
-const WORKER_ENTRY = path.join(__dirname, '..', 'actor', 'worker-main.js');
+const WORKER_ENTRY = path.join(__dirname, '..', 'worker', 'worker-main.js');
 
 @injectable()
 export class Runtime implements CoreContext {
@@ -84,13 +86,35 @@ export class Runtime implements CoreContext {
       { connOf: (id) => this.aliveConn(id), nameOf: (id) => this.actors.get(id)?.info.name ?? id },
       logger,
     );
-    this.gpu = new GpuObjectManager(this);
+    this.gpu = new GpuObjectManager(this.gpuPort());
     this.driverDeps = {
       serializer,
+      decodeHooks: decodeHooks(),
       selfName: 'driver',
       localTensors: () => undefined,
       group: () => undefined,
       endpoint: (t) => this.endpoints.get(t),
+    };
+  }
+
+  /** What the GPU-object manager may see of the driver (gpu/driver-port.ts). */
+  private gpuPort(): GpuDriverPort {
+    return {
+      logger: this.logger,
+      transferTimeoutMs: this.options.transferTimeoutMs,
+      entry: (id) => this.objects.get(id),
+      entries: () => this.objects.values(),
+      forget: (id) => this.objects.delete(id),
+      storedValue: (id) => this.store.get(id),
+      errorOf: (id) => this.errorOf(this.objects.ensure(id)),
+      actorName: (id) => this.actors.get(id)?.info.name ?? id,
+      aliveConn: (id) => this.aliveConn(id),
+      route: (transport, producerId, consumerId) => {
+        const r = this.collectives.route(transport, producerId, consumerId);
+        return { group: r.group.name, srcRank: r.srcRank, dstRank: r.dstRank };
+      },
+      groupActive: (group) => this.collectives.get(group)?.state === 'active',
+      destroyGroup: (group, reason) => void this.collectives.destroy(group, reason),
     };
   }
 
@@ -401,7 +425,7 @@ export class Runtime implements CoreContext {
         if (rec.state !== 'alive') await rec.started.promise;
         if (rec.state !== 'alive') throw rec.death ?? new RuntimeStateError(`actor ${rec.info.name} is not running`);
         const resolved: Record<string, ResolvedRef> = {};
-        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec);
+        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec.info.actorId);
         rec.inflight.set(objectId, { objectId, refIds });
         this.gpu.flushFrees(rec.info.actorId); // rides in the same write as the call
         rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport });
@@ -441,11 +465,7 @@ export class Runtime implements CoreContext {
     if (m.error) {
       this.fail(entry, m.error, systemError);
     } else if (m.gpu) {
-      entry.gpu = {
-        objectId: entry.id, transport: m.gpu.transport, producerId: rec.info.actorId, producerName: rec.info.name,
-        skeleton: m.gpu.skeleton, metas: m.gpu.metas, descriptor: m.gpu.descriptor,
-      };
-      entry.inlineTensors = m.gpu.inline;
+      this.gpu.adopt(entry, m.gpu, rec.info.actorId);
       this.objects.settle(entry, 'ready');
     } else {
       this.store.put(entry.id, m.value!);

@@ -1,8 +1,8 @@
 import type { ActorDiedError } from '../errors/errors';
 import type { Connection } from '../rpc/connection';
-import type { ActorSpec } from '../rpc/protocol';
-import type { ActorInfo } from '../actor/actor-info';
-import type { LaunchedProcess } from '../actor/launcher';
+import type { ActorSpec } from '../runtime/protocol';
+import type { ActorInfo } from '../runtime/actor-info';
+import type { LaunchedProcess } from './launcher';
 
 /** A call sent to an actor whose result has not arrived yet. */
 export interface InflightCall {

@@ -3,36 +3,19 @@
  * Values themselves live in the ObjectStore; GPU objects' tensors live in their producer.
  */
 import type { WireError } from '../errors/wire-error';
-import type { EncodedValue } from './encoded-value';
-import type { GpuObjectInfo } from '../rpc/protocol';
+import type { GpuEntry } from '../gpu/gpu-entry';
 
-export type ObjectState = 'pending' | 'ready' | 'failed' | 'freed';
+export type ObjectState = GpuEntry['state'];
 
-export interface ObjectEntry {
-  readonly id: string;
-  state: ObjectState;
+/** The driver's record of an object: the GPU-object part (GpuEntry) and the rest. */
+export interface ObjectEntry extends GpuEntry {
   error?: WireError;
   /** system failure (e.g. transfer) rather than user code: rethrown as is, not as TaskError */
   errorIsSystem?: boolean;
   /** task that produces it: actor name and method, for TaskError messages */
   producer?: { actorId: string; actorName: string; method: string };
-  gpu?: GpuObjectInfo;
-  /** small GPU objects: a copy of the tensors made with the object (see inlineGpuObjectBytes) */
-  inlineTensors?: EncodedValue;
-  /** live ObjectRefs in the driver + borrowed refs in actors + uses by queued calls */
-  refs: number;
-  /**
-   * One-sided reads in flight, per reader (an actor id, or 'driver'): the producer keeps the
-   * tensors until they finish. Kept per reader so that a reader's death settles its count.
-   */
-  readonly reads: Map<string, number>;
   /** refs found inside the stored value: pinned while this object lives (nested refs) */
   contains?: string[];
-  /** actors that received a copy of the GPU object (for the intra-actor warning) */
-  sentTo: Set<string>;
-  warnedMutable?: boolean;
-  /** free requested while reads were in flight */
-  freeDeferred?: boolean;
   waiters: Array<() => void>;
 }
 
@@ -85,9 +68,4 @@ export class ObjectTable {
   }
 }
 
-/** One-sided reads of `e` in flight, over all readers. */
-export function pendingReads(e: ObjectEntry): number {
-  let n = 0;
-  for (const c of e.reads.values()) n += c;
-  return n;
-}
+export { pendingReads } from '../gpu/gpu-entry';

@@ -7,14 +7,15 @@ import { toWireError } from '../errors/wire-error';
 import { extractTensors } from '../objects/codec';
 import { ObjectRef } from '../objects/object-ref';
 import type { Serializer } from '../objects/serializer';
-import { encodeHooks } from '../objects/value-hooks';
+import { encodeHooks } from '../actor/value-hooks';
 import type { Connection } from '../rpc/connection';
-import type { ResolvedRef, SubmitMessage } from '../rpc/protocol';
+import type { SubmitMessage } from '../runtime/protocol';
+import type { ResolvedRef } from '../gpu/gpu-object';
 import type { CallOptions, CoreContext, GetOptions, PutOptions } from '../runtime/context';
 import { OBJECT_STORE } from '../transport/registry';
 import { transferMode } from '../gpu/transfer-mode';
-import type { ActorInfo } from './actor-info';
-import type { GpuResults } from './gpu-results';
+import type { ActorInfo } from '../runtime/actor-info';
+import type { GpuResults } from '../gpu/gpu-results';
 
 export class WorkerContext implements CoreContext {
   readonly kind = 'worker' as const;

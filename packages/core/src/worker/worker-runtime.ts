@@ -1,24 +1,27 @@
 /**
  * Everything an actor process does: loads transports and the actor class, constructs the
  * actor, runs calls in submission order (up to maxConcurrency at once), and serves the system
- * lane (tensor sends, fetches, frees, group membership) which a running call never blocks.
+ * lane (tensor sends, fetches and frees from gpu/producer-handlers.ts, group membership),
+ * which a running call never blocks.
  */
-import { InvalidArgumentError, RuntimeStateError, TransferError } from '../errors/errors';
+import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import { extractTensors } from '../objects/codec';
 import type { Serializer } from '../objects/serializer';
-import { decodeHooks, encodeHooks } from '../objects/value-hooks';
+import { decodeHooks, encodeHooks } from '../actor/value-hooks';
 import type { Connection } from '../rpc/connection';
-import type { ActorSpec, ActorStats, CallMessage, ResolvedRef, ResultMessage } from '../rpc/protocol';
+import type { ActorSpec, ActorStats, CallMessage, ResultMessage } from '../runtime/protocol';
+import type { ResolvedRef } from '../gpu/gpu-object';
 import { setContext } from '../runtime/context';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../log/logger';
 import { asTwoSided } from '../gpu/transfer-mode';
+import { installProducerHandlers } from '../gpu/producer-handlers';
 import { materialize, type Materialized, type MaterializeDeps } from '../gpu/materialize';
 import { EndpointCache } from '../transport/endpoints';
 import { OBJECT_STORE } from '../transport/registry';
 import type { CollectiveGroup } from '../transport/spi';
-import { actorMeta } from './decorators';
-import { GpuResults } from './gpu-results';
+import { actorMeta } from '../actor/decorators';
+import { GpuResults } from '../gpu/gpu-results';
 import { loadActorClass } from './load-class';
 import { WorkerContext } from './worker-context';
 import { setWorkerServices } from './worker-services';
@@ -57,9 +60,10 @@ export class WorkerRuntime {
     // making the driver hang up.
     if (typeof spec.maxFrameBytes === 'number' && spec.maxFrameBytes > 0) this.conn.maxFrameBytes = spec.maxFrameBytes;
     this.endpoints = new EndpointCache(spec.name, this.logger, spec.transportOptions);
-    this.gpu = new GpuResults(this.serializer, this.endpoints, this.logger);
+    this.gpu = new GpuResults(this.serializer, this.endpoints, this.logger, encodeHooks);
     this.deps = {
       serializer: this.serializer,
+      decodeHooks: decodeHooks(),
       selfName: spec.name,
       localTensors: (id) => this.gpu.tensors.tensors(id),
       group: (name) => this.groups.get(name)?.group,
@@ -101,13 +105,12 @@ export class WorkerRuntime {
   private installHandlers(): void {
     const c = this.conn;
     c.handle('call', (msg: CallMessage) => this.enqueue(msg));
-    c.handle('gpu.send', (b: { objectId: string; group: string; dstRank: number; tag: number }) => this.send(b));
-    c.handle('gpu.fetch', (b: { objectId: string }) => {
-      const tensors = this.gpu.tensors.tensors(b.objectId);
-      if (!tensors) throw new RuntimeStateError(`object ${b.objectId} is not held by actor ${this.spec.name} (freed)`);
-      return this.serializer.encode(tensors);
+    installProducerHandlers(c, {
+      tensors: this.gpu.tensors,
+      serializer: this.serializer,
+      selfName: this.spec.name,
+      group: (name) => this.groups.get(name)?.group,
     });
-    c.handle('gpu.free', (b: { ids: string[] }) => b.ids.forEach((id) => this.gpu.tensors.free(id)));
     c.handle('group.create', (b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }) => this.createGroup(b));
     c.handle('group.destroy', (b: { name: string; reason: string }) => this.destroyGroup(b.name, b.reason));
     c.handle('stats', (): ActorStats => ({
@@ -228,18 +231,6 @@ export class WorkerRuntime {
   }
 
   // ---- system lane ---------------------------------------------------------------------
-
-  private async send(b: { objectId: string; group: string; dstRank: number; tag: number }): Promise<void> {
-    const g = this.groups.get(b.group);
-    if (!g) throw new TransferError(`actor ${this.spec.name} is not in collective group '${b.group}'`, { objectId: b.objectId });
-    const tensors = this.gpu.tensors.beginSend(b.objectId);
-    if (!tensors) throw new TransferError(`object ${b.objectId} is not held by actor ${this.spec.name} (freed)`, { objectId: b.objectId });
-    try {
-      await g.group.send(tensors, b.dstRank, b.tag);
-    } finally {
-      this.gpu.tensors.endSend(b.objectId);
-    }
-  }
 
   private async createGroup(b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }): Promise<void> {
     if (this.groups.has(b.name)) throw new RuntimeStateError(`actor ${this.spec.name} is already in group '${b.name}'`);

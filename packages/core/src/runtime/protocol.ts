@@ -1,45 +1,12 @@
 /**
  * Messages between the driver and actor processes. Values travel as EncodedValues (serialized
- * once, forwarded as they are); refs inside call arguments travel resolved (see ResolvedRef).
+ * once, forwarded as they are); refs inside call arguments travel resolved (see ResolvedRef in
+ * gpu/gpu-object.ts, with the rest of the GPU-object data model).
  */
 import type { EncodedValue } from '../objects/encoded-value';
 import type { WireError } from '../errors/wire-error';
-import type { ActorInfo } from '../actor/actor-info';
-import type { DType } from '../tensor/dtypes';
-
-/** Shape and type of one tensor of a GPU object: what a receiver allocates. */
-export interface TensorMeta {
-  dtype: DType;
-  shape: number[];
-  device: string;
-  nbytes: number;
-}
-
-/** Where a GPU object's tensors live and how to reach them. */
-export interface GpuObjectInfo {
-  objectId: string;
-  transport: string;
-  producerId: string;
-  producerName: string;
-  /** The result with every tensor replaced by a placeholder. */
-  skeleton: EncodedValue;
-  metas: TensorMeta[];
-  /** One-sided transports: the producer's registration descriptor. */
-  descriptor?: unknown;
-}
-
-/** How a consumer obtains the value of a ref it was given. */
-export type ResolvedRef =
-  | { k: 'value'; value: EncodedValue }
-  | { k: 'error'; error: WireError }
-  /** the consumer is the producer: take the very same tensors from the local store */
-  | { k: 'gpu-local'; gpu: GpuObjectInfo }
-  /** tensors fetched through the object store (a CPU copy) */
-  | { k: 'gpu-data'; gpu: GpuObjectInfo; tensors: EncodedValue }
-  /** two-sided transport: receive from the producer's rank in a group, with a unique tag */
-  | { k: 'gpu-recv'; gpu: GpuObjectInfo; group: string; srcRank: number; tag: number; timeoutMs: number }
-  /** one-sided transport: read from the producer's registered memory */
-  | { k: 'gpu-read'; gpu: GpuObjectInfo; timeoutMs: number };
+import type { ActorInfo } from './actor-info';
+import type { GpuResult, ResolvedRef } from '../gpu/gpu-object';
 
 /** driver -> actor: run a method. */
 export interface CallMessage {
@@ -55,14 +22,7 @@ export interface CallMessage {
 export interface ResultMessage {
   taskId: string;
   value?: EncodedValue;
-  gpu?: {
-    skeleton: EncodedValue;
-    metas: TensorMeta[];
-    transport: string;
-    descriptor?: unknown;
-    /** small objects: a copy of the tensors, so consumers need no transfer round trip */
-    inline?: EncodedValue;
-  };
+  gpu?: GpuResult;
   error?: WireError;
   /** true when the failure came from tensorwire itself (e.g. a transfer), not user code */
   system?: boolean;

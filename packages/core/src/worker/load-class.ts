@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../errors/errors';
-import { onActorClass } from './class-registry';
+import { onActorClass } from '../actor/class-registry';
 
 // tsc would turn a literal import() into require() in CommonJS output; keep a real import().
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;

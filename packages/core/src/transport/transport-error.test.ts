@@ -1,0 +1,32 @@
+import test from 'ava';
+import { InvalidTransportError } from '../errors/errors';
+import { TransportError, isTransportError, transportErrorKind } from './transport-error';
+
+class ShmError extends TransportError {}
+
+test('a TransportError keeps the library code and message and says what happened (kind)', (t) => {
+  const err = new ShmError('TIMEOUT', 'SHM_TIMEOUT', 'shm read: no answer within 100 ms');
+  t.true(err instanceof TransportError);
+  t.is(err.kind, 'TIMEOUT');
+  t.is(err.code, 'SHM_TIMEOUT');
+  t.is(err.name, 'ShmError');
+  t.true(isTransportError(err));
+  t.is(transportErrorKind(err), 'TIMEOUT');
+});
+
+test('a plain Error, or a look-alike without the brand, is not a TransportError (kind INTERNAL)', (t) => {
+  const plain = Object.assign(new Error('boom'), { kind: 'TIMEOUT', code: 'X' });
+  t.false(isTransportError(plain));
+  t.is(transportErrorKind(plain), 'INTERNAL');
+  t.is(transportErrorKind('not an error'), 'INTERNAL');
+});
+
+test('the unknown-transport error suggests npm install only for the project\'s own transports', (t) => {
+  const own = new InvalidTransportError('gloo', []);
+  t.regex(own.message, /npm install @tensorwire\/gloo/);
+  const third = new InvalidTransportError('acme-rdma', ['gloo']);
+  t.notRegex(third.message, /npm install/);
+  t.regex(third.message, /Import the package that provides 'acme-rdma'/);
+  const proto = new InvalidTransportError('constructor', []);
+  t.notRegex(proto.message, /npm install/);
+});
