@@ -5,7 +5,7 @@
 //   1. no import cycle between files, in any package (type-only imports and re-exports count:
 //      a cycle of types is still a cycle a reader has to untangle);
 //   2. no cycle between packages (@tensorwire/a -> @tensorwire/b -> @tensorwire/a);
-//   3. in packages that declare layers (a "layers.json" next to package.json: an ordered list
+//   3. in packages that declare layers (tests, *.test.ts, excepted) (a "layers.json" next to package.json: an ordered list
 //      of src/ folders, bottom first), a file imports only from its own folder or a folder
 //      listed before it. packages/core/ARCHITECTURE.md explains core's layers.
 // Prints each violation with the files involved, then one line "imports: N cycles, N layer
@@ -146,7 +146,8 @@ for (const dir of dirs) {
       if (spec.startsWith('.')) {
         const target = resolveRelative(file, spec);
         if (target) edges.add(target);
-        if (target && layers) {
+        // Tests of a folder may use test support from the top (test/, testing/): layers apply to the code they test.
+        if (target && layers && !/\.test\.tsx?$/.test(file)) {
           const folderOf = (f) => path.relative(srcDir, f).split(path.sep)[0];
           const from = folderOf(file);
           const to = folderOf(target);

@@ -14,7 +14,7 @@ import { FrameReader } from './frame';
 import { listenError } from './listen-errors';
 import { OutOfBandSerializer } from '../objects/serializer';
 import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
-import { MemoryLogger, connectRaw, frameOf, until, writeRaw, type RawPeer } from './test-peer';
+import { MemoryLogger, connectRaw, frameOf, until, writeRaw, type RawPeer } from '../test/fixtures/test-peer';
 import type { ExecutionContext } from 'ava';
 
 const serializer = new OutOfBandSerializer();

@@ -1,7 +1,7 @@
 /** Rejections are logged at most once per interval, with the count of those not logged. */
 import test from 'ava';
 import { RateLimitedLog } from './rate-limited-log';
-import { MemoryLogger } from './test-peer';
+import { MemoryLogger } from '../test/fixtures/test-peer';
 
 test('one line per interval; the suppressed ones are counted on the next line and on flush', (t) => {
   let now = 1_000;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ControlServer } from './control-server';
 import { SOCKET_NAME, removeStaleSockets, socketDirPrefix } from './stale-sockets';
 import { OutOfBandSerializer } from '../objects/serializer';
-import { MemoryLogger } from './test-peer';
+import { MemoryLogger } from '../test/fixtures/test-peer';
 
 /** Leave a socket file at `target` with nothing listening (as a killed driver does). */
 async function deadSocket(target: string): Promise<void> {

@@ -11,7 +11,7 @@ import * as crypto from 'node:crypto';
 import { init, shutdown, spawn, get, TOKENS } from '../index';
 import type { ControlServer } from '../rpc/control-server';
 import { MAX_PENDING_CONNECTIONS } from '../rpc/limits';
-import { MemoryLogger, connectRaw, frameOf, until, writeRaw, type RawPeer } from '../rpc/test-peer';
+import { MemoryLogger, connectRaw, frameOf, until, writeRaw, type RawPeer } from './fixtures/test-peer';
 import { Counter } from './fixtures/actors';
 
 const MiB = 1024 * 1024;
