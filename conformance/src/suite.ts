@@ -1,4 +1,5 @@
 import type { TestFn } from 'ava';
+import { registerErrorContractTests } from './endpoint/error-contract.tests';
 import { registerOneSidedTests } from './endpoint/one-sided.tests';
 import { probeInChild } from './endpoint/probe';
 import { registerTwoSidedTests } from './endpoint/two-sided.tests';
@@ -108,6 +109,7 @@ export function registerConformanceSuite(
     const ctx = { target: resolved, options: opts, device };
     if (plugin.kind === 'one-sided') registerOneSidedTests(r, ctx);
     else registerTwoSidedTests(r, ctx);
+    registerErrorContractTests(r, ctx);
   }
 
   if (opts.levels.includes('system')) registerSystemTests(r, { target: resolved, options: opts });

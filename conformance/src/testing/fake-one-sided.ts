@@ -8,12 +8,20 @@ import * as net from 'node:net';
 import {
   registerTransport,
   type RemoteDescriptor,
-  type TransportEndpoint,
   type OneSidedEndpoint,
   type OneSidedTransportPlugin,
+  type TransportErrorKind,
   type TransportTensor,
+  TransportError,
 } from '@tensorwire/core';
 import { FrameParser, writeFrame } from './framing';
+
+/** The fake's errors follow the SPI's contract like a real transport's. */
+export class FakeRmaError extends TransportError {
+  constructor(kind: TransportErrorKind, message: string) {
+    super(kind, `FAKE_RMA_${kind}`, `fake-rma: ${message}`);
+  }
+}
 
 interface Descriptor {
   readonly port: number;
@@ -30,12 +38,12 @@ class Connection {
       const p = this.pending.get(h.req as number);
       this.pending.delete(h.req as number);
       if (!p) return;
-      if (h.error) p.reject(new Error(`fake-rma: ${h.error}`));
+      if (h.error) p.reject(new FakeRmaError('INVALID', String(h.error)));
       else p.resolve(payload);
     });
     socket.on('data', (c) => parser.push(c));
     const die = (why: string) => {
-      this.dead ??= new Error(`fake-rma: producer connection lost (${why})`);
+      this.dead ??= new FakeRmaError('PEER_LOST', `producer connection lost (${why})`);
       for (const p of this.pending.values()) p.reject(this.dead);
       this.pending.clear();
     };
@@ -54,6 +62,15 @@ class Connection {
   forget(req: number): void {
     this.pending.delete(req);
   }
+}
+
+/** A descriptor from an untrusted source: INVALID unless it has this fake's shape. */
+function asDescriptor(d: unknown): Descriptor {
+  const x = d as Partial<Descriptor> | null;
+  if (!x || typeof x !== 'object' || !Number.isInteger(x.port) || !Number.isInteger(x.id) || !Array.isArray(x.sizes)) {
+    throw new FakeRmaError('INVALID', `not a fake-rma descriptor: ${JSON.stringify(d)}`);
+  }
+  return x as Descriptor;
 }
 
 async function createEndpoint(): Promise<OneSidedEndpoint> {
@@ -83,7 +100,7 @@ async function createEndpoint(): Promise<OneSidedEndpoint> {
         s.once('connect', () => resolve(new Connection(s)));
         s.once('error', (e) => {
           connections.delete(p);
-          reject(new Error(`fake-rma: cannot reach the producer on port ${p}: ${e.message}`));
+          reject(new FakeRmaError('PEER_LOST', `cannot reach the producer on port ${p}: ${e.message}`));
         });
       });
       connections.set(p, c);
@@ -91,18 +108,24 @@ async function createEndpoint(): Promise<OneSidedEndpoint> {
     return c;
   };
 
+  let closed = false;
+  const checkOpen = (): void => {
+    if (closed) throw new FakeRmaError('CLOSED', 'the endpoint is closed');
+  };
   return {
     kind: 'one-sided',
     async register(tensors): Promise<RemoteDescriptor> {
+      checkOpen();
       const id = nextId++;
       registrations.set(id, [...tensors]);
       return { port, id, sizes: tensors.map((t) => t.nbytes) } satisfies Descriptor;
     },
     async read(d, into, timeoutMs) {
-      const desc = d as Descriptor;
+      checkOpen();
+      const desc = asDescriptor(d);
       const want = into.map((t) => t.nbytes);
       if (want.length !== desc.sizes.length || want.some((n, i) => n !== desc.sizes[i])) {
-        throw new Error(`fake-rma: registered sizes [${desc.sizes}] differ from the read's [${want}]`);
+        throw new FakeRmaError('INVALID', `registered sizes [${desc.sizes}] differ from the read's [${want}]`);
       }
       let conn = await connect(desc.port);
       if (conn.dead) {
@@ -116,11 +139,11 @@ async function createEndpoint(): Promise<OneSidedEndpoint> {
         new Promise<never>((_, rej) => {
           timer = setTimeout(() => {
             conn.forget(req);
-            rej(new Error(`fake-rma: read timed out after ${timeoutMs} ms`));
+            rej(new FakeRmaError('TIMEOUT', `read timed out after ${timeoutMs} ms`));
           }, timeoutMs);
         }),
       ]).finally(() => clearTimeout(timer));
-      if (payload.length !== want.reduce((a, b) => a + b, 0)) throw new Error('fake-rma: short read');
+      if (payload.length !== want.reduce((a, b) => a + b, 0)) throw new FakeRmaError('INTERNAL', 'short read');
       let off = 0;
       for (const t of into) {
         t.bytes().set(payload.subarray(off, off + t.nbytes));
@@ -128,12 +151,13 @@ async function createEndpoint(): Promise<OneSidedEndpoint> {
       }
     },
     async release(d) {
-      registrations.delete((d as Descriptor).id);
+      registrations.delete(asDescriptor(d).id);
     },
     allocate(nbytes) {
       return new Uint8Array(nbytes);
     },
     async close() {
+      closed = true;
       server.close();
       for (const c of connections.values()) void c.then((x) => x.socket.destroy(), () => {});
     },

@@ -8,12 +8,20 @@ import {
   registerTransport,
   type CollectiveGroup,
   type CreateGroupOptions,
-  type TransportEndpoint,
   type TwoSidedEndpoint,
   type TwoSidedTransportPlugin,
+  type TransportErrorKind,
   type TransportTensor,
+  TransportError,
 } from '@tensorwire/core';
 import { FrameParser, writeFrame, type FrameHeader } from './framing';
+
+/** The fake's errors follow the SPI's contract like a real transport's. */
+export class FakeTcpError extends TransportError {
+  constructor(kind: TransportErrorKind, message: string) {
+    super(kind, `FAKE_TCP_${kind}`, `fake-tcp: ${message}`);
+  }
+}
 
 interface Message {
   sizes: number[];
@@ -46,7 +54,7 @@ class Link {
     socket.on('data', (c) => parser.push(c));
     const die = (why: string) => {
       if (this.dead) return;
-      this.dead = new Error(`fake-tcp: connection to rank ${rank} lost (${why})`);
+      this.dead = new FakeTcpError('PEER_LOST', `connection to rank ${rank} lost (${why})`);
       onDeath(this, this.dead);
     };
     socket.on('error', (e) => die(e.message));
@@ -78,6 +86,9 @@ class FakeGroup implements CollectiveGroup {
   ) {}
 
   static async create(o: CreateGroupOptions): Promise<FakeGroup> {
+    if (!Number.isInteger(o.worldSize) || o.worldSize < 1 || !Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
+      throw new FakeTcpError('INVALID', `rank ${o.rank} is out of range for worldSize ${o.worldSize}`);
+    }
     const server = net.createServer();
     await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', res).once('error', rej));
     const g = new FakeGroup(o.name, o.rank, o.worldSize, o.timeoutMs, server);
@@ -107,7 +118,7 @@ class FakeGroup implements CollectiveGroup {
     }
     await Promise.race([
       accepted,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('fake-tcp: connect timed out')), o.timeoutMs).unref()),
+      new Promise((_, rej) => setTimeout(() => rej(new FakeTcpError('TIMEOUT', 'connect timed out')), o.timeoutMs).unref()),
     ]);
     return g;
   }
@@ -120,7 +131,7 @@ class FakeGroup implements CollectiveGroup {
   private link(rank: number): Link {
     if (this.broken) throw this.broken;
     if (!Number.isInteger(rank) || rank < 0 || rank >= this.worldSize || rank === this.rank) {
-      throw new RangeError(`fake-tcp: rank ${rank} is not a peer in group ${this.name} (size ${this.worldSize}, self ${this.rank})`);
+      throw new FakeTcpError('INVALID', `rank ${rank} is not a peer in group ${this.name} (size ${this.worldSize}, self ${this.rank})`);
     }
     const l = this.links.get(rank)!;
     if (l.dead) throw l.dead;
@@ -131,7 +142,7 @@ class FakeGroup implements CollectiveGroup {
   private guarded<T>(what: string, op: (done: (v: T) => void, fail: (e: Error) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let remove = () => {};
-      const timer = setTimeout(() => finish(new Error(`fake-tcp: ${what} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => finish(new FakeTcpError('TIMEOUT', `${what} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
       const finish = (e: Error | undefined, v?: T) => {
         clearTimeout(timer);
         remove();
@@ -162,7 +173,7 @@ class FakeGroup implements CollectiveGroup {
       const deliver = (m: Message) => {
         const want = into.map((t) => t.nbytes);
         if (want.length !== m.sizes.length || want.some((n, i) => n !== m.sizes[i])) {
-          fail(new Error(`fake-tcp: size mismatch on tag ${tag}: sent [${m.sizes}] bytes, receiving into [${want}]`));
+          fail(new FakeTcpError('INVALID', `size mismatch on tag ${tag}: sent [${m.sizes}] bytes, receiving into [${want}]`));
           return;
         }
         let off = 0;
@@ -187,12 +198,13 @@ class FakeGroup implements CollectiveGroup {
   }
 
   abort(reason: string): void {
-    this.broken = new Error(`fake-tcp: group ${this.name} aborted: ${reason}`);
+    this.broken = new FakeTcpError('ABORTED', `group ${this.name} aborted: ${reason}`);
     this.waiters.failAll(this.broken);
   }
 
   async destroy(): Promise<void> {
-    this.abort('destroyed');
+    this.broken = new FakeTcpError('CLOSED', `group ${this.name} was destroyed`);
+    this.waiters.failAll(this.broken);
     for (const l of this.links.values()) l.socket.destroy();
     this.server.close();
   }
@@ -207,14 +219,17 @@ export const fakeTcpPlugin: TwoSidedTransportPlugin = {
   },
   async createEndpoint(): Promise<TwoSidedEndpoint> {
     const groups = new Set<FakeGroup>();
+    let closed = false;
     return {
       kind: 'two-sided',
       async createGroup(o) {
+        if (closed) throw new FakeTcpError('CLOSED', 'the endpoint is closed');
         const g = await FakeGroup.create(o);
         groups.add(g);
         return g;
       },
       async close() {
+        closed = true;
         await Promise.all([...groups].map((g) => g.destroy()));
       },
     };
