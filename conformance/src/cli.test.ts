@@ -10,7 +10,7 @@ const run = (...args: string[]) => {
 };
 
 test('an unavailable transport fails with the probe detail and the fix', (t) => {
-  const r = run('./testing/fake-unavailable.js');
+  const r = run('./fixtures/fake-unavailable.js');
   t.is(r.code, 1, r.out);
   t.regex(r.out, /libfake\.so\.1 not found/);
   t.regex(r.out, /Fix: apt-get install libfake1/);
@@ -18,13 +18,13 @@ test('an unavailable transport fails with the probe detail and the fix', (t) => 
 });
 
 test('--skip-unavailable turns that into skipped tests and exit code 0', (t) => {
-  const r = run('./testing/fake-unavailable.js', '--skip-unavailable');
+  const r = run('./fixtures/fake-unavailable.js', '--skip-unavailable');
   t.is(r.code, 0, r.out);
   t.regex(r.out, /skipped: probe\(\) says 'fake-unavailable' cannot run here/);
 });
 
 test('a module that registers no transport fails, saying what a transport package must do', (t) => {
-  const r = run('./data/pattern.js');
+  const r = run('./testing/pattern.js');
   t.is(r.code, 1, r.out);
   t.regex(r.out, /did not register a tensor transport/);
 });
@@ -36,7 +36,7 @@ test('a missing package is a usage error (exit code 2)', (t) => {
 });
 
 test('a passing run prints each test and the summary, exit code 0', (t) => {
-  const r = run('./testing/fake-two-sided.js', '--endpoint-only', '--match', '*create a group of 2*');
+  const r = run('./fixtures/fake-two-sided.js', '--endpoint-only', '--match', '*create a group of 2*');
   t.is(r.code, 0, r.out);
   t.regex(r.out, /✔ \[fake-tcp\] endpoint\/cpu: create a group of 2/);
   t.regex(r.out, /tests? passed/);

@@ -6,5 +6,5 @@ import test from 'ava';
 import { registerConformanceSuite } from './suite';
 
 const options = { levels: ['system'] as const, largeBytes: 16 * 1024 * 1024, timeoutMs: 8000, soakTransfers: 1000 };
-registerConformanceSuite(test, require.resolve('./testing/fake-two-sided'), options);
-registerConformanceSuite(test, require.resolve('./testing/fake-one-sided'), options);
+registerConformanceSuite(test, require.resolve('./fixtures/fake-two-sided'), options);
+registerConformanceSuite(test, require.resolve('./fixtures/fake-one-sided'), options);

@@ -6,5 +6,5 @@ import test from 'ava';
 import { registerConformanceSuite } from './suite';
 
 const options = { levels: ['endpoint'] as const, largeBytes: 64 * 1024 * 1024, timeoutMs: 8000 };
-registerConformanceSuite(test, require.resolve('./testing/fake-two-sided'), options);
-registerConformanceSuite(test, require.resolve('./testing/fake-one-sided'), options);
+registerConformanceSuite(test, require.resolve('./fixtures/fake-two-sided'), options);
+registerConformanceSuite(test, require.resolve('./fixtures/fake-one-sided'), options);

@@ -1,11 +1,10 @@
 /** Shared helpers of the endpoint-level tests: peers with teardown, groups, seeds, deadlines. */
 import type { ExecutionContext } from 'ava';
-import type { ElementSize, TensorSpec } from '../data/tensor-spec';
 import type { EffectiveOptions } from '../options';
 import type { ResolvedTarget } from '../target';
-import { Peer } from './peer-client';
-import type { TransferSpec } from './protocol';
-import { RendezvousHub } from './rendezvous-hub';
+import { PeerSet, type Peer, type TransferSpec } from '../testing';
+
+export { nextSeed, tensorSpec as spec } from '../testing';
 
 export interface EndpointSuiteContext {
   readonly target: ResolvedTarget;
@@ -13,54 +12,16 @@ export interface EndpointSuiteContext {
   readonly device: 'cpu' | 'cuda';
 }
 
-let seedCounter = 1;
-/** A fresh seed: every tensor of a test run gets its own bytes. */
-export function nextSeed(): number {
-  return (Math.imul(seedCounter++, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
-}
-
-/** A tensor spec with a fresh seed. */
-export function spec(numel: number, elementSize: ElementSize, offsetElements = 0): TensorSpec {
-  return { numel, elementSize, seed: nextSeed(), offsetElements };
-}
-
 let groupCounter = 0;
 export function groupName(what: string): string {
   return `conformance-${process.pid}-${++groupCounter}-${what}`;
 }
 
-/** Peers of one test; they are killed when the test ends, whatever happened. */
-export class PeerSet {
-  readonly hub = new RendezvousHub();
-  private readonly peers: Peer[] = [];
-  private count = 0;
-
-  constructor(
-    private readonly t: ExecutionContext<unknown>,
-    private readonly ctx: EndpointSuiteContext,
-  ) {
-    t.teardown(async () => {
-      await Promise.all(this.peers.map((p) => p.kill()));
-    });
-  }
-
-  async start(n: number): Promise<Peer[]> {
-    return Promise.all(Array.from({ length: n }, () => this.startOne()));
-  }
-
-  async startOne(): Promise<Peer> {
-    const name = `peer-${++this.count}`;
-    const { peer, availability } = await Peer.start(name, {
-      module: this.ctx.target.module,
-      name: this.ctx.target.name,
-      endpointOptions: this.ctx.options.endpointOptions,
-    }, this.hub);
-    this.peers.push(peer);
-    if (!availability.available) {
-      throw new Error(`${name}: transport unavailable in the peer: ${availability.detail}`);
-    }
-    return peer;
-  }
+/** Peers of one test of the transport under test; they are killed when the test ends, whatever happened. */
+export function testPeers(t: ExecutionContext<unknown>, ctx: EndpointSuiteContext): PeerSet {
+  const peers = new PeerSet({ module: ctx.target.module, name: ctx.target.name, endpointOptions: ctx.options.endpointOptions });
+  t.teardown(() => peers.killAll());
+  return peers;
 }
 
 /** Create one group over `peers` (rank = index) and return its name. */

@@ -9,33 +9,14 @@ import type { ExecutionContext } from 'ava';
 import type { RendezvousStore, TransportEndpoint, TransportErrorKind } from '@tensorwire/core';
 import { isTransportError } from '@tensorwire/core';
 import type { Registrar } from '../registrar';
-import { makeTensor } from '../data/tensor-spec';
+import { makeTensor, RendezvousHub } from '../testing';
 import { spec, type EndpointSuiteContext } from './env';
 
 type T = ExecutionContext<unknown>;
 
 /** A rendezvous store in this process (the groups here never get a second member). */
-function localStore(): RendezvousStore {
-  const values = new Map<string, Uint8Array>();
-  const until = async (ok: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-    const end = Date.now() + timeoutMs;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`rendezvous: ${what} not set within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  return {
-    async set(key, value) {
-      values.set(key, value);
-    },
-    async get(key, timeoutMs) {
-      await until(() => values.has(key), timeoutMs, key);
-      return values.get(key)!;
-    },
-    async wait(keys, timeoutMs) {
-      await until(() => keys.every((k) => values.has(k)), timeoutMs, keys.join(', '));
-    },
-  };
+function localStore(group: string): RendezvousStore {
+  return new RendezvousHub().storeFor(group);
 }
 
 /** `p` rejects with a TransportError of one of `kinds` (and says which it got otherwise). */
@@ -69,7 +50,7 @@ export function registerErrorContractTests(r: Registrar, ctx: EndpointSuiteConte
       if (ep.kind === 'one-sided') {
         await expectTransportError(t, ep.read({ not: 'a descriptor of this transport' }, [makeTensor(spec(16, 4))], 5_000), ['INVALID'], 'read of a forged descriptor');
       } else {
-        const group = ep.createGroup({ name: `conformance-invalid-${process.pid}`, rank: 2, worldSize: 2, rendezvous: localStore(), timeoutMs: 5_000 });
+        const group = ep.createGroup({ name: `conformance-invalid-${process.pid}`, rank: 2, worldSize: 2, rendezvous: localStore('invalid'), timeoutMs: 5_000 });
         await expectTransportError(t, group, ['INVALID'], 'createGroup with rank 2 of worldSize 2');
       }
     } finally {
@@ -84,7 +65,7 @@ export function registerErrorContractTests(r: Registrar, ctx: EndpointSuiteConte
       await expectTransportError(t, Promise.resolve().then(() => ep.register([makeTensor(spec(16, 4))])), ['CLOSED'], 'register after close()');
     } else {
       const group = Promise.resolve().then(() =>
-        ep.createGroup({ name: `conformance-closed-${process.pid}`, rank: 0, worldSize: 1, rendezvous: localStore(), timeoutMs: 5_000 }),
+        ep.createGroup({ name: `conformance-closed-${process.pid}`, rank: 0, worldSize: 1, rendezvous: localStore('closed'), timeoutMs: 5_000 }),
       );
       await expectTransportError(t, group, ['CLOSED'], 'createGroup after close()');
     }

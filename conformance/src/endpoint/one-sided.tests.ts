@@ -4,11 +4,10 @@
  * travels with an object's metadata in the runtime), and the producer runs no task for it.
  */
 import type { ExecutionContext } from 'ava';
-import type { TensorSpec } from '../data/tensor-spec';
 import { MiB } from '../options';
 import type { Registrar } from '../registrar';
-import { expectRejectWithin, PeerSet, settleWithin, spec, type EndpointSuiteContext } from './env';
-import type { Peer } from './peer-client';
+import { expectRejectWithin, settleWithin, spec, testPeers, type EndpointSuiteContext } from './env';
+import type { Peer, TensorSpec } from '../testing';
 
 type T = ExecutionContext<unknown>;
 const SLACK_MS = 10_000;
@@ -29,7 +28,7 @@ export function registerOneSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
   const d = `endpoint/${ctx.device} one-sided: `;
 
   const start = async (t: T, n = 2) => {
-    const peers = new PeerSet(t, ctx);
+    const peers = testPeers(t, ctx);
     const ps = await peers.start(n);
     return { peers, producer: ps[0], consumer: ps[1], others: ps.slice(2) };
   };

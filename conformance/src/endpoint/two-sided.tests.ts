@@ -9,14 +9,13 @@ import type { Registrar } from '../registrar';
 import {
   createGroup,
   expectRejectWithin,
-  PeerSet,
+  testPeers,
   settleWithin,
   spec,
   transfer,
   type EndpointSuiteContext,
 } from './env';
-import type { Peer } from './peer-client';
-import type { TransferSpec } from './protocol';
+import type { Peer, PeerSet, TransferSpec } from '../testing';
 
 type T = ExecutionContext<unknown>;
 
@@ -30,7 +29,7 @@ export function registerTwoSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
   const large = options.largeBytes;
 
   const pair = async (t: T, groupTimeoutMs = timeoutMs) => {
-    const peers = new PeerSet(t, ctx);
+    const peers = testPeers(t, ctx);
     const [a, b] = await peers.start(2);
     const group = await createGroup([a, b], groupTimeoutMs);
     return { peers, a, b, group, from: { peer: a, rank: 0 }, to: { peer: b, rank: 1 } };

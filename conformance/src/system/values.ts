@@ -4,7 +4,7 @@
  * hash of every byte; Buffers by kind and bytes; structure exactly).
  */
 import { createHash } from 'node:crypto';
-import { fillPattern } from '../data/pattern';
+import { fillPattern } from '../testing/pattern';
 import { core, type TensorLike } from './core-api';
 
 export const DTYPE_SIZE: Readonly<Record<string, number>> = {

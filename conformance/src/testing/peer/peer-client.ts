@@ -1,15 +1,16 @@
 /**
- * Parent side of a peer process: fork, call commands with a deadline (a hang becomes a test
- * failure, never a stuck suite), serve the rendezvous store, kill.
+ * The test process's side of a peer process: fork it, call commands with a deadline (a hang
+ * becomes a test failure, never a stuck run), serve it the rendezvous store, signal and kill it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Availability } from '@tensorwire/core';
-import { PeerError, serializeError, type ChildMessage, type ParentMessage } from './protocol';
-import type { RendezvousHub } from './rendezvous-hub';
+import type { RendezvousHub } from '../rendezvous-hub';
+import { PeerError, serializeError, type ChildMessage, type InitArgs, type ParentMessage } from './protocol';
 
+/** The transport a peer loads. */
 export interface PeerTarget {
-  /** Absolute path of the module that registers the transport. */
+  /** Absolute path of the module that registers the transport when imported. */
   readonly module: string;
   /** The transport's registered name. */
   readonly name: string;
@@ -17,16 +18,35 @@ export interface PeerTarget {
   readonly endpointOptions?: Readonly<Record<string, unknown>>;
 }
 
+/** How one peer process is started, besides its target. */
+export interface PeerOptions {
+  /** Environment of this peer only, over the test process's (e.g. UCX_TLS); `undefined` removes a variable. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Absolute paths of modules that export `peerCommands` (see `PeerCommands`): a
+   * transport's own test operations, beside the generic ones.
+   */
+  readonly commands?: readonly string[];
+}
+
+/** What a peer's process ended with. */
+export interface PeerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** Default deadline for one peer command; a transport that needs longer is hanging. */
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
+/** A command under way in a peer. */
 export interface PendingCall<T> {
   /** Settles with the command's result. */
   readonly result: Promise<T>;
-  /** Resolves once the peer started the SPI operation (its Promise exists). */
+  /** Resolves once the peer started the transport operation (its Promise exists). */
   readonly posted: Promise<void>;
 }
 
+/** A peer process with one endpoint of the transport under test. */
 export class Peer {
   private nextId = 1;
   private readonly pending = new Map<
@@ -34,9 +54,11 @@ export class Peer {
     { resolve: (v: unknown) => void; reject: (e: Error) => void; posted: () => void; cmd: string }
   >();
   private readonly output: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  pid = 0;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<PeerExit>;
+  private exitInfo: PeerExit | undefined;
+  readonly pid: number;
+  /** The last lines the transport logged through EndpointContext.log. */
   readonly logs: string[] = [];
 
   private constructor(
@@ -63,26 +85,43 @@ export class Peer {
     });
   }
 
-  /** Fork a peer, load the transport and create its endpoint. */
+  /**
+   * Fork a peer named `name`, load the transport and create its endpoint (unless `probe()` says
+   * the transport is unavailable there: see `availability`). When that fails, the peer is killed
+   * and the error (a {@link PeerError} with the transport's code) rejects.
+   */
   static async start(
     name: string,
     target: PeerTarget,
     hub: RendezvousHub,
+    options: PeerOptions = {},
   ): Promise<{ peer: Peer; availability: Availability }> {
-    const child = fork(path.join(__dirname, 'peer.js'), [], {
+    const env: NodeJS.ProcessEnv = { ...process.env, TENSORWIRE_CONFORMANCE_PEER: name };
+    for (const [k, v] of Object.entries(options.env ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    const child = fork(path.join(__dirname, 'peer-main.js'), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
-      env: { ...process.env, TENSORWIRE_CONFORMANCE_PEER: name },
+      env,
     });
     const peer = new Peer(name, child, hub);
-    const r = await peer.call<{ pid: number; availability: Availability }>('init', {
+    const init: InitArgs = {
       module: target.module,
       name: target.name,
       processName: name,
       options: target.endpointOptions ?? {},
-    });
-    return { peer, availability: r.availability };
+      commands: options.commands ?? [],
+    };
+    try {
+      const r = await peer.call<{ pid: number; availability: Availability }>('init', init);
+      return { peer, availability: r.availability };
+    } catch (e) {
+      await peer.kill();
+      throw e;
+    }
   }
 
   get alive(): boolean {
@@ -94,6 +133,7 @@ export class Peer {
     return this.output.join('').split('\n').slice(-40).join('\n');
   }
 
+  /** Run a command; rejects with a {@link PeerError} (the peer's name, code and message) when it failed. */
   call<T = unknown>(cmd: string, args: unknown = {}, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<T> {
     return this.start<T>(cmd, args, timeoutMs).result;
   }
@@ -131,9 +171,15 @@ export class Peer {
       });
       this.child.send({ kind: 'call', id, cmd, args } satisfies ParentMessage);
     });
-    // A command that fails before posting must not leave `posted` waiters stuck.
+    // A command that fails before posting must not leave `posted` waiters stuck; and one whose
+    // result nobody awaits (the peer was killed on purpose) is not an unhandled rejection.
     result.catch(() => onPosted());
     return { result, posted };
+  }
+
+  /** Send `sig` (e.g. SIGSTOP, SIGCONT) without waiting for anything. */
+  signal(sig: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(sig);
   }
 
   /** Kill the peer (SIGKILL by default) and wait until it is gone. */

@@ -1,3 +1,7 @@
+/**
+ * Test tensors derived from seeds (see pattern.ts): plain-data specs that cross process
+ * boundaries, the CPU tensors built from them, and the byte-exact check of received ones.
+ */
 import type { TransportTensor } from '@tensorwire/core';
 import { fillPattern, findPatternMismatch } from './pattern';
 
@@ -22,6 +26,18 @@ export interface TensorSpec {
   readonly device?: string;
 }
 
+let seedCounter = 1;
+/** A fresh seed: every tensor of a test run gets its own bytes (swapped tensors are caught). */
+export function nextSeed(): number {
+  return (Math.imul(seedCounter++, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
+}
+
+/** A tensor spec with a fresh seed. */
+export function tensorSpec(numel: number, elementSize: ElementSize, offsetElements = 0): TensorSpec {
+  return { numel, elementSize, seed: nextSeed(), offsetElements };
+}
+
+/** Bytes of the tensor a spec describes. */
 export function specBytes(spec: TensorSpec): number {
   return spec.numel * spec.elementSize;
 }
@@ -45,6 +61,26 @@ export class CpuTestTensor implements TransportTensor {
   bytes(): Uint8Array {
     return this.view;
   }
+}
+
+/** A CPU tensor over exactly `view` (no guard bytes around it: memory the caller owns, e.g. a pool's). */
+export function cpuTensor(view: ArrayBufferView): CpuTestTensor {
+  return new CpuTestTensor(view, false);
+}
+
+/**
+ * A stand-in for a tensor on a device this process cannot touch (`bytes()` throws), for tests
+ * that a transport refuses devices it does not support.
+ */
+export function fakeDeviceTensor(device: string, nbytes: number): TransportTensor {
+  return {
+    device,
+    nbytes,
+    devicePtr: 1n,
+    bytes(): Uint8Array {
+      throw new Error(`bytes() of a ${device} tensor (a test stand-in: it has no memory)`);
+    },
+  };
 }
 
 function typedArray(elementSize: ElementSize, buffer: ArrayBuffer, offsetElements: number, numel: number): ArrayBufferView {

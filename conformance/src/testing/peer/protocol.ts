@@ -1,9 +1,9 @@
 /**
- * Messages between the suite (parent) and a peer process (child), over Node's IPC channel with
+ * Messages between a test process (parent) and a peer process (child), over Node's IPC channel with
  * `serialization: 'advanced'` so Uint8Array, bigint and Map values in transport descriptors
  * travel as they are. Tensor bytes never cross IPC: both sides derive them from seeds.
  */
-import type { TensorSpec } from '../data/tensor-spec';
+import type { TensorSpec } from '../tensor-spec';
 
 export interface SerializedError {
   readonly name: string;
@@ -35,13 +35,21 @@ export interface TransferSpec {
   readonly tensors: readonly TensorSpec[];
 }
 
+/** The first command a peer gets: what to load and how to create its endpoint. */
 export interface InitArgs {
+  /** Absolute path of the module that registers the transport. */
   readonly module: string;
+  /** The transport's registered name. */
   readonly name: string;
+  /** EndpointContext.processName. */
   readonly processName: string;
+  /** EndpointContext.options. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** Absolute paths of modules whose `peerCommands` add to the generic commands. */
+  readonly commands: readonly string[];
 }
 
+/** An error as it crosses IPC (name, message, code and stack survive). */
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) {
     return { name: e.name, message: e.message, code: (e as { code?: string }).code, stack: e.stack };

@@ -1,14 +1,16 @@
 /**
- * Length-prefixed frames for the in-package fake transports: [u32 header length][JSON header]
- * [payload of header.payloadBytes bytes]. Only for testing the suite itself; slow on purpose-free.
+ * Length-prefixed frames for the fake transports of tests: [u32 header length][JSON header]
+ * [payload of header.payloadBytes bytes]. Simple rather than fast: fakes prove behaviour, not speed.
  */
 import type { Socket } from 'node:net';
 
+/** The JSON header of a frame: how many payload bytes follow, and whatever the fake needs. */
 export interface FrameHeader {
   readonly payloadBytes: number;
   readonly [k: string]: unknown;
 }
 
+/** Writes one frame; resolves once the socket flushed it (rejects when the write failed). */
 export function writeFrame(socket: Socket, header: FrameHeader, payload: readonly Uint8Array[] = []): Promise<void> {
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);

@@ -1,6 +1,7 @@
 /**
- * The test file the CLI runs: the target comes from $TENSORWIRE_CONFORMANCE_TARGET (an absolute
- * module path), options from $TENSORWIRE_CONFORMANCE_OPTIONS (JSON).
+ * The test file the CLI runs (see ava.conformance.config.cjs): the target comes from
+ * $TENSORWIRE_CONFORMANCE_TARGET (an absolute module path), options from
+ * $TENSORWIRE_CONFORMANCE_OPTIONS (JSON).
  */
 import test from 'ava';
 import { registerConformanceSuite } from '../suite';
