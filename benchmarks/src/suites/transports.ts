@@ -35,7 +35,8 @@ function load(pkg: string): any {
 
 export function transportSections(skip: ReadonlySet<string>): Section[] {
   const sections: Section[] = [];
-  const gloo = skip.has('gloo') ? undefined : load('@tensorwire/gloo');
+  // The plugin registers its transport; its ./bench subpath has the bare ceiling.
+  const gloo = skip.has('gloo') ? undefined : load('@tensorwire/gloo') && load('@tensorwire/gloo/bench');
   if (gloo) {
     sections.push({
       name: 'gloo',
@@ -53,7 +54,7 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
       },
     });
   }
-  const nixl = skip.has('nixl') ? undefined : load('@tensorwire/nixl');
+  const nixl = skip.has('nixl') ? undefined : load('@tensorwire/nixl') && load('@tensorwire/nixl/bench');
   if (nixl) {
     sections.push({
       name: 'nixl',

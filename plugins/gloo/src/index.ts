@@ -22,6 +22,4 @@ export { GlooUnavailableError, GLOO_FIX, ADDON_PATH, loadNative } from './native
 export type { NativeBinding, NativeGroup, NativeGroupOptions, NativeStoreFn } from './native';
 export { resolveHost, DEFAULT_HOST } from './options';
 export type { GlooTransportOptions } from './options';
-export { runBareGlooPingPong } from './bare/pingpong';
-export type { BarePingPongOptions, BarePingPongResult, BarePingPongReport } from './bare/pingpong';
 export default glooPlugin;

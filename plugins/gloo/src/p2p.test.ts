@@ -1,108 +1,112 @@
 /** send/recv between two real processes (forked peers; the test serves the rendezvous). */
 import test from 'ava';
-import type { BufferSpec } from './testing/protocol';
-import { createGroup, withPeers } from './testing/peers';
+import { tensorSpec, type ElementSize, type Peer, type TensorSpec, type TransferSpec } from '@tensorwire/conformance/testing';
+import { createGroup, withPeers } from './testing/gloo-peers';
 
-interface Received {
-  digest: string;
-  zeroFree: boolean;
+/** Element sizes of the dtypes Gloo moves: int8/uint8, int16/float16, int32/float32, int64/float64. */
+const spec = (elementSize: ElementSize, numel: number): TensorSpec => tensorSpec(numel, elementSize);
+
+/**
+ * One transfer from rank `src` to the other rank of a two-peer group (peers[i] has rank i): the
+ * sender fills the tensors with seeded never-zero bytes, the receiver checks every byte (one
+ * never written reads 0) and the bytes around each tensor. Returns the receiver's problems.
+ */
+async function roundTrip(peers: Peer[], src: 0 | 1, group: string, tag: number, tensors: TensorSpec[]): Promise<string[]> {
+  const dst = 1 - src;
+  const transfers: TransferSpec[] = [{ tag, tensors }];
+  const [, received] = await Promise.all([
+    peers[src].call('send', { group, dst, transfers }),
+    peers[dst].call<{ problems: string[] }>('recv', { group, src, transfers }),
+  ]);
+  return received.problems;
 }
 
-async function roundTrip(peers: import('./testing/peers').Peer[], name: string, tag: number, buffers: BufferSpec[]) {
-  const [sent, received] = await Promise.all([
-    peers[0].call<string[]>('sendRandom', { name, peer: 1, tag, buffers }),
-    peers[1].call<Received[]>('recvCheck', { name, peer: 0, tag, buffers }),
-  ]);
-  return { sent, received };
+/** Two peers in group `group`. */
+function pair<T>(group: string, fn: (peers: Peer[]) => Promise<T>, timeoutMs?: number): Promise<T> {
+  return withPeers(2, async (peers) => {
+    await createGroup(peers, group, timeoutMs);
+    return fn(peers);
+  });
 }
 
 test.serial('random data arrives byte-exact for every dtype size, several buffers per transfer, 0-byte included', async (t) => {
-  await withPeers(2, async (peers) => {
-    await createGroup(peers, 'p2p');
+  await pair('p2p', async (peers) => {
     // One transfer per element size, each with odd lengths; then one transfer mixing all of them.
-    const bySize: BufferSpec[][] = [
-      [{ dtype: 'int8', length: 1001 }, { dtype: 'uint8', length: 3 }],
-      [{ dtype: 'int16', length: 777 }, { dtype: 'float16', length: 5 }],
-      [{ dtype: 'int32', length: 4099 }, { dtype: 'float32', length: 65537 }],
-      [{ dtype: 'float64', length: 12345 }, { dtype: 'int64', length: 7 }],
+    const bySize: TensorSpec[][] = [
+      [spec(1, 1001), spec(1, 3)],
+      [spec(2, 777), spec(2, 5)],
+      [spec(4, 4099), spec(4, 65537)],
+      [spec(8, 12345), spec(8, 7)],
     ];
-    const mixed: BufferSpec[] = [
-      { dtype: 'float32', length: 1 << 16 },
-      { dtype: 'uint8', length: 0 },
-      { dtype: 'int64', length: 33 },
-      { dtype: 'uint8', length: 0 },
-      { dtype: 'float64', length: 1 << 15 },
-      { dtype: 'int8', length: 1 },
-    ];
+    const mixed = (): TensorSpec[] => [spec(4, 1 << 16), spec(1, 0), spec(8, 33), spec(1, 0), spec(8, 1 << 15), spec(1, 1)];
     let tag = 10;
-    for (const buffers of [...bySize, mixed]) {
-      const { sent, received } = await roundTrip(peers, 'p2p', tag++, buffers);
-      t.deepEqual(received.map((r) => r.digest), sent, `buffers ${JSON.stringify(buffers)}`);
-      t.true(received.every((r) => r.zeroFree), 'every received byte was written (the data has no zeros)');
+    for (const tensors of [...bySize, mixed()]) {
+      t.deepEqual(await roundTrip(peers, 0, 'p2p', tag++, tensors), [], `tensors ${JSON.stringify(tensors)}`);
     }
     // And the other direction.
-    const [sent, received] = await Promise.all([
-      peers[1].call<string[]>('sendRandom', { name: 'p2p', peer: 0, tag: 99, buffers: mixed }),
-      peers[0].call<Received[]>('recvCheck', { name: 'p2p', peer: 1, tag: 99, buffers: mixed }),
-    ]);
-    t.deepEqual(received.map((r) => r.digest), sent);
+    t.deepEqual(await roundTrip(peers, 1, 'p2p', 99, mixed()), []);
   });
 });
 
 test.serial('a transfer made only of 0-byte buffers completes', async (t) => {
-  await withPeers(2, async (peers) => {
-    await createGroup(peers, 'empty');
-    const buffers: BufferSpec[] = [{ dtype: 'uint8', length: 0 }, { dtype: 'float32', length: 0 }];
-    const { sent, received } = await roundTrip(peers, 'empty', 1, buffers);
-    t.deepEqual(received.map((r) => r.digest), sent);
+  await pair('empty', async (peers) => {
+    t.deepEqual(await roundTrip(peers, 0, 'empty', 1, [spec(1, 0), spec(4, 0)]), []);
   });
 });
 
 test.serial('a 256 MiB buffer arrives byte-exact', async (t) => {
-  await withPeers(2, async (peers) => {
-    await createGroup(peers, 'big', 60000);
-    const buffers: BufferSpec[] = [{ dtype: 'uint8', length: 256 * 1024 * 1024 }];
-    const { sent, received } = await roundTrip(peers, 'big', 7, buffers);
-    t.is(received[0].digest, sent[0]);
-    t.true(received[0].zeroFree);
-  });
+  await pair(
+    'big',
+    async (peers) => {
+      t.deepEqual(await roundTrip(peers, 0, 'big', 7, [spec(1, 256 * 1024 * 1024)]), []);
+    },
+    60000,
+  );
 });
 
 test.serial('32 transfers in flight in each direction at once, distinct tags, no deadlock', async (t) => {
-  await withPeers(2, async (peers) => {
-    await createGroup(peers, 'flood');
-    // Rank 0 sends tags 1000.., rank 1 sends tags 2000..; each posts its 32 recvs before its sends.
-    const [a, b] = await Promise.all([
-      peers[0].call<{ transfers: number }>('flood', { name: 'flood', peer: 1, count: 32, size: 64 * 1024, sendBase: 1000, recvBase: 2000 }),
-      peers[1].call<{ transfers: number }>('flood', { name: 'flood', peer: 0, count: 32, size: 64 * 1024, sendBase: 2000, recvBase: 1000 }),
+  await pair('flood', async (peers) => {
+    // Rank 0 sends tags 1000.., rank 1 sends tags 2000..; both post their 32 recvs before their sends.
+    const flood = (base: number): TransferSpec[] => Array.from({ length: 32 }, (_, i) => ({ tag: base + i, tensors: [spec(1, 64 * 1024)] }));
+    const to1 = flood(1000);
+    const to0 = flood(2000);
+    const recv0 = peers[0].start<{ problems: string[] }>('recv', { group: 'flood', src: 1, transfers: to0 });
+    const recv1 = peers[1].start<{ problems: string[] }>('recv', { group: 'flood', src: 0, transfers: to1 });
+    await Promise.all([recv0.posted, recv1.posted]);
+    const [, , got0, got1] = await Promise.all([
+      peers[0].call('send', { group: 'flood', dst: 1, transfers: to1 }),
+      peers[1].call('send', { group: 'flood', dst: 0, transfers: to0 }),
+      recv0.result,
+      recv1.result,
     ]);
-    t.is(a.transfers + b.transfers, 128);
+    t.deepEqual([...got0.problems, ...got1.problems], []);
+    t.is(to0.length + to1.length, 64, '64 transfers, each one send and one recv');
   });
 });
 
 test.serial('a pending recv does not hold up a later send (receive-before-send on both sides)', async (t) => {
-  await withPeers(2, async (peers) => {
-    await createGroup(peers, 'order');
+  await pair('order', async (peers) => {
     // Both ranks first post a recv whose matching send comes only after the peer received ours.
-    const r0 = await peers[0].call<number>('start', { name: 'order', op: 'recv', peer: 1, tag: 2, size: 1024 });
-    const r1 = await peers[1].call<number>('start', { name: 'order', op: 'recv', peer: 0, tag: 1, size: 1024 });
-    const s0 = await peers[0].call<number>('start', { name: 'order', op: 'send', peer: 1, tag: 1, size: 1024 });
-    t.true((await peers[0].call<{ ok: boolean }>('await', { op: s0 })).ok, 'send completed while a recv waits');
-    t.true((await peers[1].call<{ ok: boolean }>('await', { op: r1 })).ok);
-    const s1 = await peers[1].call<number>('start', { name: 'order', op: 'send', peer: 0, tag: 2, size: 1024 });
-    t.true((await peers[1].call<{ ok: boolean }>('await', { op: s1 })).ok);
-    t.true((await peers[0].call<{ ok: boolean }>('await', { op: r0 })).ok);
+    const one = [{ tag: 1, tensors: [spec(1, 1024)] }];
+    const two = [{ tag: 2, tensors: [spec(1, 1024)] }];
+    const r0 = peers[0].start<{ problems: string[] }>('recv', { group: 'order', src: 1, transfers: two });
+    await r0.posted;
+    const r1 = peers[1].start<{ problems: string[] }>('recv', { group: 'order', src: 0, transfers: one });
+    await r1.posted;
+    await peers[0].call('send', { group: 'order', dst: 1, transfers: one });
+    t.pass('send completed while a recv waits');
+    t.deepEqual((await r1.result).problems, []);
+    await peers[1].call('send', { group: 'order', dst: 0, transfers: two });
+    t.deepEqual((await r0.result).problems, []);
   });
 });
 
 test.serial('a group destroyed and re-created with the same name and ranks works again', async (t) => {
   await withPeers(2, async (peers) => {
-    const buffers: BufferSpec[] = [{ dtype: 'float32', length: 1000 }];
     for (let round = 0; round < 3; round++) {
       await createGroup(peers, 'again');
-      const { sent, received } = await roundTrip(peers, 'again', 5, buffers);
-      t.deepEqual(received.map((r) => r.digest), sent, `round ${round}`);
-      await Promise.all(peers.map((p) => p.call('destroy', { name: 'again' })));
+      t.deepEqual(await roundTrip(peers, 0, 'again', 5, [spec(4, 1000)]), [], `round ${round}`);
+      await Promise.all(peers.map((p) => p.call('destroyTwice', { group: 'again' })));
     }
   });
 });

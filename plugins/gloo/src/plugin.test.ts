@@ -2,9 +2,11 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { getTransport, registeredTransports } from '@tensorwire/core';
+import { cpuTensor, fakeDeviceTensor, RendezvousHub } from '@tensorwire/conformance/testing';
 import { glooPlugin, GLOO_SUPPORTS, GlooError, resolveHost } from './index';
-import { memoryStore } from './testing/memory-store';
-import { TestTensor } from './testing/test-tensor';
+
+/** A rendezvous store in this process (a group of one, or one whose other members never come). */
+const memoryStore = (group: string) => new RendezvousHub().storeFor(group);
 
 const ctx = { processName: 'test', options: {}, log: () => {} };
 
@@ -85,25 +87,25 @@ test('host comes from options, then TENSORWIRE_GLOO_HOST, then 127.0.0.1', (t) =
 
 test('a one-rank group: collectives are identities, bad ranks and device tensors are refused', async (t) => {
   const endpoint = await glooPlugin.createEndpoint(ctx);
-  const g = await endpoint.createGlooGroup({ name: 'solo', rank: 0, worldSize: 1, rendezvous: memoryStore(), timeoutMs: 5000 });
+  const g = await endpoint.createGlooGroup({ name: 'solo', rank: 0, worldSize: 1, rendezvous: memoryStore('solo'), timeoutMs: 5000 });
   await g.barrier();
   const f = new Float32Array([1.5, -2, 3]);
-  await g.allreduce(new TestTensor(f), 'float32', 'sum');
+  await g.allreduce(cpuTensor(f), 'float32', 'sum');
   t.deepEqual(Array.from(f), [1.5, -2, 3]);
-  await g.broadcast(new TestTensor(f), 0);
+  await g.broadcast(cpuTensor(f), 0);
 
-  const self = await t.throwsAsync<GlooError>(g.send([new TestTensor(new Uint8Array(4))], 0, 1));
+  const self = await t.throwsAsync<GlooError>(g.send([cpuTensor(new Uint8Array(4))], 0, 1));
   t.is(self?.code, 'GLOO_INVALID_RANK');
   t.regex(self!.message, /own rank/);
-  const far = await t.throwsAsync<GlooError>(g.recv([new TestTensor(new Uint8Array(4))], 3, 1));
+  const far = await t.throwsAsync<GlooError>(g.recv([cpuTensor(new Uint8Array(4))], 3, 1));
   t.is(far?.code, 'GLOO_INVALID_RANK');
   t.true(far instanceof GlooError);
-  const cuda = await t.throwsAsync<GlooError>(g.send([new TestTensor(new Uint8Array(4), 'cuda:0')], 0, 1));
+  const cuda = await t.throwsAsync<GlooError>(g.send([fakeDeviceTensor('cuda:0', 4)], 0, 1));
   t.is(cuda?.code, 'GLOO_DEVICE_TENSOR');
   t.regex(cuda!.message, /CPU tensors only.*cuda:0/);
-  const dtype = await t.throwsAsync<GlooError>(g.allreduce(new TestTensor(new Uint8Array(4)), 'complex64'));
+  const dtype = await t.throwsAsync<GlooError>(g.allreduce(cpuTensor(new Uint8Array(4)), 'complex64'));
   t.is(dtype?.code, 'GLOO_UNSUPPORTED');
-  const odd = await t.throwsAsync<GlooError>(g.allreduce(new TestTensor(new Uint8Array(6)), 'float32'));
+  const odd = await t.throwsAsync<GlooError>(g.allreduce(cpuTensor(new Uint8Array(6)), 'float32'));
   t.is(odd?.code, 'ERR_OUT_OF_RANGE');
   t.false(g.broken, 'argument errors do not break the group');
 
@@ -118,7 +120,7 @@ test('a one-rank group: collectives are identities, bad ranks and device tensors
 
 test('createGroup refuses a rank outside the world', async (t) => {
   const endpoint = await glooPlugin.createEndpoint(ctx);
-  const err = await t.throwsAsync<GlooError>(endpoint.createGroup({ name: 'x', rank: 2, worldSize: 2, rendezvous: memoryStore(), timeoutMs: 1000 }));
+  const err = await t.throwsAsync<GlooError>(endpoint.createGroup({ name: 'x', rank: 2, worldSize: 2, rendezvous: memoryStore('x'), timeoutMs: 1000 }));
   t.is(err?.code, 'GLOO_INVALID_RANK');
   t.regex(err!.message, /rank 2 is out of range for worldSize 2/);
   await endpoint.close();
@@ -127,7 +129,7 @@ test('createGroup refuses a rank outside the world', async (t) => {
 test('a rendezvous that never completes ends in a GLOO_TIMEOUT connect error', async (t) => {
   const endpoint = await glooPlugin.createEndpoint(ctx);
   // Rank 0 of 2 alone: nobody ever writes rank 1's address.
-  const err = await t.throwsAsync<GlooError>(endpoint.createGroup({ name: 'lonely', rank: 0, worldSize: 2, rendezvous: memoryStore(), timeoutMs: 800 }));
+  const err = await t.throwsAsync<GlooError>(endpoint.createGroup({ name: 'lonely', rank: 0, worldSize: 2, rendezvous: memoryStore('lonely'), timeoutMs: 800 }));
   t.is(err?.code, 'GLOO_TIMEOUT');
   t.regex(err!.message, /connect failed/);
   await endpoint.close();

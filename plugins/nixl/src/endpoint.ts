@@ -4,33 +4,11 @@
  */
 import * as os from 'node:os';
 import type { RemoteDescriptor, OneSidedEndpoint, TransportTensor } from '@tensorwire/core';
-import { loadAddon, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './addon';
 import { asDescriptor, type NixlDescriptor, type NixlRegionDescriptor } from './descriptor';
 import { NixlError, nixlCall, toNixlError } from './errors';
-import { resolveNetDevices, type NixlNetworkOptions } from './network';
-
-/** Default bound of the pool cache: 1 GiB. */
-export const DEFAULT_POOL_CACHE_BYTES = 2 ** 30;
-
-/** Options of a nixl endpoint (`host` and `netDevices`: which interfaces UCX listens on, see network.ts). */
-export interface NixlEndpointOptions extends NixlNetworkOptions {
-  /**
-   * Bound, in bytes, of the cache of pool chunks whose buffers were garbage-collected (kept
-   * mapped and registered for the next `allocate`). Default: env TENSORWIRE_NIXL_POOL_CACHE_BYTES,
-   * else 1 GiB. 0 unmaps every chunk as soon as its buffer is collected.
-   */
-  readonly poolCacheBytes?: number;
-}
-
-/** The cache bound from the options, else the environment, else the default. */
-export function poolCacheBytesFrom(options: NixlEndpointOptions = {}, env = process.env): number {
-  const fromEnv = env.TENSORWIRE_NIXL_POOL_CACHE_BYTES;
-  const value = options.poolCacheBytes ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : DEFAULT_POOL_CACHE_BYTES);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new NixlError('ERR_OUT_OF_RANGE', `nixl: the pool cache bound must be a non-negative number of bytes, got ${String(value)}`);
-  }
-  return Math.floor(value);
-}
+import { loadNative, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './native';
+import { resolveNetDevices } from './network';
+import { poolCacheBytesFrom, type NixlTransportOptions } from './options';
 
 /** Deadline used when `read` gets no usable timeout (non-finite or <= 0). */
 const NO_DEADLINE_MS = 2 ** 31 - 1;
@@ -69,8 +47,8 @@ export class NixlEndpoint implements OneSidedEndpoint {
   /** Decoded descriptors, so that repeated reads of one descriptor object skip the parsing. */
   private readonly decoded = new WeakMap<object, DecodedDescriptor>();
 
-  constructor(readonly name: string, options: NixlEndpointOptions = {}) {
-    const { Agent } = loadAddon();
+  constructor(readonly name: string, options: NixlTransportOptions = {}) {
+    const { Agent } = loadNative();
     const { devices } = resolveNetDevices(options as Readonly<Record<string, unknown>>);
     this.agent = new Agent(name, { poolCacheBytes: poolCacheBytesFrom(options), netDevices: devices });
     this.workerAddress = this.agent.workerAddress.toString('base64');

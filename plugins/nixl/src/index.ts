@@ -9,9 +9,10 @@ import { nixlPlugin } from './plugin';
 registerTransport(nixlPlugin, { module: __filename });
 
 export { nixlPlugin };
-export { NixlEndpoint, DEFAULT_POOL_CACHE_BYTES, type NixlEndpointOptions } from './endpoint';
-export type { NativeAgentStats as NixlStats, NativePoolCacheStats as NixlPoolCacheStats } from './addon';
+export { NixlEndpoint } from './endpoint';
+export { DEFAULT_POOL_CACHE_BYTES, type NixlEndpointOptions, type NixlTransportOptions } from './options';
+export type { NativeAgentStats as NixlStats, NativePoolCacheStats as NixlPoolCacheStats } from './native';
+export { NixlUnavailableError, NIXL_FIX, ADDON_PATH } from './native';
 export { NixlError } from './errors';
 export type { NixlDescriptor, NixlRegionDescriptor } from './descriptor';
-export { runBareUcxRead, type BareReadOptions, type BareReadResult, type BareReadRow } from './bare-read';
 export default nixlPlugin;

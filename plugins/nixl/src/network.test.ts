@@ -4,14 +4,13 @@
  * agent process, read from /proc.
  */
 import test from 'ava';
-import { fork } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { loadAddon } from './addon';
+import { PeerError, tensorSpec } from '@tensorwire/conformance/testing';
 import type { NixlDescriptor } from './descriptor';
+import { loadNative } from './native';
 import { resolveNetDevices } from './network';
-import { isLoopbackIp, listeningSockets, type ListeningSocket } from './test-support/listening';
-import { PeerProcess, type PeerError } from './test-support/peer-process';
+import { isLoopbackIp, listeningSockets, type ListeningSocket } from './testing/listening';
+import { nixlPeers } from './testing/nixl-peers';
 
 interface Agent {
   netDevices?: string;
@@ -19,26 +18,21 @@ interface Agent {
   listening: ListeningSocket[];
 }
 
-/** Start an agent in a child process with these transport options and environment; list its listeners. */
+/**
+ * Start an agent in a peer process with these transport options and environment (the test
+ * decides what UCX_NET_DEVICES and TENSORWIRE_NIXL_HOST say there); list its listeners.
+ */
 async function agentListening(options: Record<string, unknown>, env: Record<string, string> = {}): Promise<Agent> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  delete childEnv.UCX_NET_DEVICES; // the test decides what the child's environment says
-  delete childEnv.TENSORWIRE_NIXL_HOST;
-  Object.assign(childEnv, env);
-  const child = fork(path.join(__dirname, 'test-support', 'listen-child.js'), [JSON.stringify(options)], {
-    env: childEnv,
-    stdio: 'inherit',
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const peers = nixlPeers(options);
   try {
-    const reply = await new Promise<Omit<Agent, 'listening'>>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as Omit<Agent, 'listening'>));
-      child.once('exit', (code) => reject(new Error(`the agent process exited (${code}) before it reported`)));
-    });
-    return { ...reply, listening: reply.error ? [] : listeningSockets(child.pid!) };
+    const peer = await peers.startOne('listening', { env: { UCX_NET_DEVICES: undefined, TENSORWIRE_NIXL_HOST: undefined, ...env } });
+    const netDevices = await peer.call<string>('netDevices');
+    return { netDevices, listening: listeningSockets(peer.pid) };
+  } catch (e) {
+    if (!(e instanceof PeerError)) throw e;
+    return { error: { message: e.message, code: e.code }, listening: [] };
   } finally {
-    if (child.connected) child.disconnect();
-    await exited;
+    await peers.killAll();
   }
 }
 
@@ -76,15 +70,17 @@ test('UCX_NET_DEVICES set by the user wins over the transport options', async (t
 test('a loopback-only reader cannot reach an agent on another device: UCX_CONNECT_FAILED says why', async (t) => {
   if (external.length === 0) return void t.pass('no non-loopback IPv4 interface here');
   // tcp only, so shared memory cannot bridge them: like a producer on another host.
-  const producer = await PeerProcess.start('net-producer', { UCX_TLS: 'tcp', UCX_NET_DEVICES: external[0].name });
-  const reader = await PeerProcess.start('net-reader', { UCX_TLS: 'tcp', UCX_NET_DEVICES: 'lo' });
+  const peers = nixlPeers();
   try {
-    const desc = await producer.call<NixlDescriptor>('register', { sizes: [64], seed: 3 });
-    const e = await t.throwsAsync(reader.call('read', { desc, seed: 3, timeoutMs: 10_000 }));
+    const producer = await peers.startOne('net-producer', { env: { UCX_TLS: 'tcp', UCX_NET_DEVICES: external[0].name } });
+    const reader = await peers.startOne('net-reader', { env: { UCX_TLS: 'tcp', UCX_NET_DEVICES: 'lo' } });
+    const specs = [tensorSpec(64, 1)];
+    const { desc } = await producer.call<{ desc: NixlDescriptor }>('register', { specs });
+    const e = await t.throwsAsync(reader.call('read', { desc, specs, timeoutMs: 10_000 }), { instanceOf: PeerError });
     t.is((e as PeerError).code, 'UCX_CONNECT_FAILED');
     t.regex(e!.message, /share no network device/);
   } finally {
-    await Promise.all([producer.kill(), reader.kill()]);
+    await peers.killAll();
   }
 });
 
@@ -119,7 +115,7 @@ test('resolveNetDevices: order UCX_NET_DEVICES, netDevices, host, TENSORWIRE_NIX
 });
 
 test('the native agent reports its devices and rejects a non-string netDevices', async (t) => {
-  const { Agent } = loadAddon();
+  const { Agent } = loadNative();
   const err = t.throws(() => new Agent('bad-devices', { netDevices: 5 as unknown as string }));
   t.is((err as Error & { code?: string }).code, 'ERR_INVALID_ARG_TYPE');
   if (process.env.UCX_NET_DEVICES !== undefined) return void t.log('UCX_NET_DEVICES is set here: it wins');

@@ -11,26 +11,15 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { NixlError } from './errors';
+import type { NixlTransportOptions } from './options';
 
 /** UCX_NET_DEVICES for loopback only (the native addon's default too). */
 export const LOOPBACK_NET_DEVICES = 'lo';
 /** UCX_NET_DEVICES for every device (UCX's own default). */
 export const ALL_NET_DEVICES = 'all';
 
-/** The network part of `transportOptions.nixl`. */
-export interface NixlNetworkOptions {
-  /**
-   * An IP address of this machine: the agent uses the interface that holds it. '0.0.0.0' or '::'
-   * means every interface, '127.0.0.1', '::1' or 'localhost' loopback only. Default: env
-   * TENSORWIRE_NIXL_HOST, else loopback only. Same meaning as gloo's `host`.
-   */
-  readonly host?: string;
-  /**
-   * UCX device list in UCX_NET_DEVICES syntax, e.g. 'eth0', 'mlx5_0:1,eth0' or 'all'. Use it
-   * instead of `host` for RDMA devices, or when every host names its interface the same way.
-   */
-  readonly netDevices?: string;
-}
+/** The network part of `transportOptions.nixl` (see options.ts). */
+export type NixlNetworkOptions = Pick<NixlTransportOptions, 'host' | 'netDevices'>;
 
 export type NetDevicesSource = 'UCX_NET_DEVICES' | 'netDevices' | 'host' | 'TENSORWIRE_NIXL_HOST' | 'default';
 

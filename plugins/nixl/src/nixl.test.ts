@@ -1,27 +1,41 @@
 import test from 'ava';
 import { hasTransport } from '@tensorwire/core';
+import {
+  allocateTensor,
+  checkTensors,
+  cpuTensor,
+  fakeDeviceTensor,
+  findPatternMismatch,
+  specBytes,
+  type Peer,
+  type TensorSpec,
+} from '@tensorwire/conformance/testing';
 import { nixlPlugin, NixlEndpoint, type NixlDescriptor } from './index';
-import { cpuTensor, expectedPattern } from './test-support/pattern';
-import { PeerProcess } from './test-support/peer-process';
+import { nixlPeers, regions } from './testing/nixl-peers';
 
 const MiB = 2 ** 20;
 let consumer: NixlEndpoint;
-const peers: PeerProcess[] = [];
+const peers = nixlPeers();
 
-async function producer(name: string, env?: Record<string, string>): Promise<PeerProcess> {
-  const p = await PeerProcess.start(name, env);
-  peers.push(p);
-  return p;
+/** A producer (or reading) peer; `env` goes to it only (e.g. UCX_TLS). */
+const producer = (name: string, env?: Record<string, string>): Promise<Peer> => peers.startOne(name, { env });
+
+/** What a peer's register command returns. */
+interface Registered {
+  handle: number;
+  desc: NixlDescriptor;
+}
+
+/** Register seeded regions of these sizes in `p` (pool memory with `pool`). */
+async function register(p: Peer, specs: TensorSpec[], pool = false): Promise<NixlDescriptor> {
+  return (await p.call<Registered>('register', { specs, pool })).desc;
 }
 
 /** Read `desc` into fresh buffers (pool memory when `pool`) and check every byte. */
-async function readAndCheck(t: { true: (v: boolean, m?: string) => void }, desc: NixlDescriptor, seed: number, pool = false) {
-  const into = desc.regions.map((r) => (pool ? consumer.allocate(Number(r.size)) : new Uint8Array(Number(r.size))));
-  await consumer.read(desc, into.map(cpuTensor), 60_000);
-  into.forEach((b, i) => {
-    const same = Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(expectedPattern(b.byteLength, seed + i));
-    t.true(same, `region ${i} (${b.byteLength} bytes) must match the producer's bytes`);
-  });
+async function readAndCheck(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void }, desc: NixlDescriptor, specs: TensorSpec[], pool = false) {
+  const into = specs.map((s) => (pool ? allocateTensor(s, consumer.allocate(specBytes(s))) : allocateTensor(s)));
+  await consumer.read(desc, into, 60_000);
+  t.deepEqual(checkTensors(specs, into).problems, [], "every region must match the producer's bytes");
 }
 
 test.before(async () => {
@@ -29,7 +43,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await Promise.all(peers.map((p) => p.kill()));
+  await peers.killAll();
   await consumer?.close();
 });
 
@@ -46,30 +60,33 @@ test('plugin: registered, capabilities, probe', async (t) => {
 
 test('random data arrives byte-exact, several regions per read', async (t) => {
   const p = await producer('several');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [1, 13, 4096, 65536 + 7, 3 * MiB], seed: 100 });
+  const specs = regions([1, 13, 4096, 65536 + 7, 3 * MiB]);
+  const desc = await register(p, specs);
   t.is(desc.regions.length, 5);
   t.deepEqual(JSON.parse(JSON.stringify(desc)), desc, 'the descriptor survives JSON');
-  await readAndCheck(t, desc, 100);
-  await readAndCheck(t, desc, 100); // second read: cached endpoint and rkeys
+  await readAndCheck(t, desc, specs);
+  await readAndCheck(t, desc, specs); // second read: cached endpoint and rkeys
 });
 
 test('0-byte and 256 MiB regions', async (t) => {
   const p = await producer('big');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [0, 256 * MiB, 0], seed: 7 });
-  await readAndCheck(t, desc, 7);
+  const specs = regions([0, 256 * MiB, 0]);
+  await readAndCheck(t, await register(p, specs), specs);
 });
 
 test('16 concurrent reads of one registered object', async (t) => {
   const p = await producer('concurrent');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [MiB, 4096], seed: 3 });
-  await Promise.all(Array.from({ length: 16 }, () => readAndCheck(t, desc, 3)));
+  const specs = regions([MiB, 4096]);
+  const desc = await register(p, specs);
+  await Promise.all(Array.from({ length: 16 }, () => readAndCheck(t, desc, specs)));
 });
 
 test('pool memory: UCX-allocated on both sides, registration reused from the pool', async (t) => {
   const p = await producer('pool');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [4096, 8 * MiB], seed: 11, pool: true });
+  const specs = regions([4096, 8 * MiB]);
+  const desc = await register(p, specs, true);
   t.true(desc.regions.every((r) => r.pool), 'pool buffers are registered through the pool mapping');
-  await readAndCheck(t, desc, 11, true);
+  await readAndCheck(t, desc, specs, true);
   const local = consumer.allocate(1024);
   t.is(local.byteLength, 1024);
   t.is(consumer.allocate(0).byteLength, 0);
@@ -77,37 +94,44 @@ test('pool memory: UCX-allocated on both sides, registration reused from the poo
 
 test('registration reuse (refcount) and release; reads after the last release fail cleanly', async (t) => {
   const p = await producer('refcount');
-  const d1 = await p.call<NixlDescriptor>('register', { sizes: [4096, 2 * MiB], seed: 21, key: 'a' });
-  const d2 = await p.call<NixlDescriptor>('registerAgain', { key: 'a' });
+  const specs = regions([4096, 2 * MiB]);
+  const r1 = await p.call<Registered>('register', { specs });
+  const r2 = await p.call<Registered>('registerAgain', { handle: r1.handle });
+  const [d1, d2] = [r1.desc, r2.desc];
   t.deepEqual(d2.regions.map((r) => r.reg), d1.regions.map((r) => r.reg), 'same buffers -> same registrations');
-  t.is((await p.call<{ registrations: number }>('stats')).registrations, 2);
-  t.is((await p.call<{ registrations: number }>('release', { desc: d1 })).registrations, 2, 'still held by d2');
-  await readAndCheck(t, d2, 21);
-  await readAndCheck(t, d1, 21); // d1's regions are d2's registrations: still valid
-  t.is((await p.call<{ registrations: number }>('release', { desc: d2 })).registrations, 0);
+  const registrations = async () => (await p.call<{ registrations: number }>('stats')).registrations;
+  t.is(await registrations(), 2);
+  await p.call('release', { handle: r1.handle });
+  t.is(await registrations(), 2, 'still held by d2');
+  await readAndCheck(t, d2, specs);
+  await readAndCheck(t, d1, specs); // d1's regions are d2's registrations: still valid
+  await p.call('release', { handle: r2.handle });
+  t.is(await registrations(), 0);
   await p.call('release', { desc: d2 }); // idempotent
-  const err = await t.throwsAsync(consumer.read(d2, d2.regions.map((r) => cpuTensor(new Uint8Array(Number(r.size)))), 10_000));
+  const err = await t.throwsAsync(consumer.read(d2, specs.map((s) => allocateTensor(s)), 10_000));
   t.is((err as { code?: string }).code, 'NIXL_REGISTRATION_RELEASED');
-  t.is((await p.call<{ registrations: number }>('stats')).registrations, 0, 'the producer is still alive');
+  t.is(await registrations(), 0, 'the producer is still alive');
 });
 
 test.serial('producer SIGKILLed before a read: fast error, then a new producer works', async (t) => {
   const p = await producer('killed-before');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [MiB], seed: 31 });
-  await readAndCheck(t, desc, 31);
+  const specs = regions([MiB]);
+  const desc = await register(p, specs);
+  await readAndCheck(t, desc, specs);
   await p.kill();
   const err = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(MiB))], 60_000));
   t.is((err as { code?: string }).code, 'UCX_ENDPOINT_FAILED');
   t.regex(err!.message, /may have died/);
   const q = await producer('killed-before-restarted');
-  const desc2 = await q.call<NixlDescriptor>('register', { sizes: [MiB], seed: 32 });
-  await readAndCheck(t, desc2, 32);
+  const specs2 = regions([MiB]);
+  await readAndCheck(t, await register(q, specs2), specs2);
 });
 
 test.serial('producer SIGKILLed during a read: fast error (no hang), then a new producer works', async (t) => {
   const p = await producer('killed-during');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [16 * MiB], seed: 41 });
-  await readAndCheck(t, desc, 41);
+  const specs = regions([16 * MiB]);
+  const desc = await register(p, specs);
+  await readAndCheck(t, desc, specs);
   p.signal('SIGSTOP'); // Node memory is read through the producer's progress thread: the read stalls
   const reading = consumer.read(desc, [cpuTensor(new Uint8Array(16 * MiB))], 60_000);
   await new Promise((r) => setTimeout(r, 300));
@@ -116,8 +140,8 @@ test.serial('producer SIGKILLed during a read: fast error (no hang), then a new 
   t.is((err as { code?: string }).code, 'UCX_ENDPOINT_FAILED', err?.message);
   t.regex(err!.message, /may have died/);
   const q = await producer('killed-during-restarted');
-  const desc2 = await q.call<NixlDescriptor>('register', { sizes: [MiB], seed: 42 });
-  await readAndCheck(t, desc2, 42);
+  const specs2 = regions([MiB]);
+  await readAndCheck(t, await register(q, specs2), specs2);
 });
 
 test.serial('producers SIGKILLed while their reads move data: each read settles, and reads from a new producer keep working', async (t) => {
@@ -127,16 +151,17 @@ test.serial('producers SIGKILLed while their reads move data: each read settles,
   // with a short deadline for the read that must work.
   for (let round = 0; round < 5; round++) {
     const p = await producer(`killed-moving-${round}`);
-    const desc = await p.call<NixlDescriptor>('register', { sizes: [64 * MiB], seed: 60 + round });
+    const desc = await register(p, regions([64 * MiB]));
     const reading = consumer.read(desc, [cpuTensor(new Uint8Array(64 * MiB))], 60_000);
     await new Promise((r) => setTimeout(r, 5));
     await p.kill();
     await reading.catch(() => undefined); // completed before the kill, or failed: either is fine
     const q = await producer(`after-killed-moving-${round}`);
-    const desc2 = await q.call<NixlDescriptor>('register', { sizes: [MiB], seed: 70 + round });
+    const specs = regions([MiB]);
+    const desc2 = await register(q, specs);
     const into = new Uint8Array(MiB);
     await consumer.read(desc2, [cpuTensor(into)], 10_000);
-    t.true(Buffer.from(into).equals(expectedPattern(MiB, 70 + round)), `round ${round}: the new producer's bytes`);
+    t.is(findPatternMismatch(into, specs[0].seed), -1, `round ${round}: the new producer's bytes`);
     await q.kill();
   }
   t.log(`reader workers retired: ${consumer.stats().retiredReaders}`);
@@ -144,13 +169,14 @@ test.serial('producers SIGKILLed while their reads move data: each read settles,
 
 test.serial('a read times out with NIXL_TIMEOUT; the producer is readable again later', async (t) => {
   const p = await producer('timeout');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [4 * MiB], seed: 51 });
+  const specs = regions([4 * MiB]);
+  const desc = await register(p, specs);
   p.signal('SIGSTOP');
   const err = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(4 * MiB))], 500));
   t.is((err as { code?: string }).code, 'NIXL_TIMEOUT', err?.message);
   t.regex(err!.message, /timed out after 500 ms/);
   p.signal('SIGCONT');
-  await readAndCheck(t, desc, 51);
+  await readAndCheck(t, desc, specs);
 });
 
 test.serial('reads that time out before the wireup reply, then a late reply: the reader survives (UCX 1.13 replay)', async (t) => {
@@ -159,13 +185,14 @@ test.serial('reads that time out before the wireup reply, then a late reply: the
   // must still be alive then (this aborted the reader in about 1 of 4 runs before the fix).
   for (let i = 0; i < 3; i++) {
     const p = await producer(`late-wireup-${i}`);
-    const desc = await p.call<NixlDescriptor>('register', { sizes: [MiB], seed: 61 + i });
+    const specs = regions([MiB]);
+    const desc = await register(p, specs);
     p.signal('SIGSTOP');
     const err = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(MiB))], 300));
     t.is((err as { code?: string }).code, 'NIXL_TIMEOUT', err?.message);
     await new Promise((r) => setTimeout(r, 250)); // past the abandon grace: the old read's keys would be freed
     p.signal('SIGCONT');
-    await readAndCheck(t, desc, 61 + i);
+    await readAndCheck(t, desc, specs);
     await p.kill();
   }
 });
@@ -174,19 +201,20 @@ test('UCX environment settings are honoured (UCX_TLS=tcp on both sides)', async 
   const env = { UCX_TLS: 'tcp' };
   const p = await producer('tcp-producer', env);
   const c = await producer('tcp-consumer', env);
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [0, 1000, 2 * MiB], seed: 61 });
-  t.deepEqual(await c.call('read', { desc, seed: 61 }), [0, 1000, 2 * MiB]);
+  const specs = regions([0, 1000, 2 * MiB]);
+  const desc = await register(p, specs);
+  const read = await c.call<{ problems: string[] }>('read', { desc, specs, timeoutMs: 30_000 });
+  t.deepEqual(read.problems, []);
 });
 
 test('non-CPU tensors and bad descriptors are rejected with clear errors', async (t) => {
-  const cuda = { device: 'cuda:0', nbytes: 4, bytes: () => new Uint8Array(4), devicePtr: 1n };
-  const e1 = await t.throwsAsync(consumer.register([cuda]));
+  const e1 = await t.throwsAsync(consumer.register([fakeDeviceTensor('cuda:0', 4)]));
   t.is((e1 as { code?: string }).code, 'NIXL_UNSUPPORTED_DEVICE');
   t.regex(e1!.message, /cuda:0/);
   const e2 = await t.throwsAsync(consumer.read({ transport: 'gloo' }, [], 1000));
   t.is((e2 as { code?: string }).code, 'NIXL_BAD_DESCRIPTOR');
   const p = await producer('mismatch');
-  const desc = await p.call<NixlDescriptor>('register', { sizes: [16], seed: 1 });
+  const desc = await register(p, regions([16]));
   const e3 = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(8))], 1000));
   t.is((e3 as { code?: string }).code, 'NIXL_SIZE_MISMATCH');
 });

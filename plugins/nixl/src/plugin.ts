@@ -1,20 +1,9 @@
 /** The `nixl` transport plugin: NIXL's one-sided transfer model implemented on UCX's UCP API. */
 import type { Availability, EndpointContext, OneSidedTransportPlugin } from '@tensorwire/core';
-import { loadAddon } from './addon';
-import { NixlEndpoint, type NixlEndpointOptions } from './endpoint';
+import { NixlEndpoint } from './endpoint';
+import { loadNative, NIXL_FIX, NixlUnavailableError } from './native';
 import { describeNetDevices, LOOPBACK_NET_DEVICES, resolveNetDevices } from './network';
-
-const FIX = 'apt-get install libucx-dev && npm run build:native -w @tensorwire/nixl';
-
-/** The endpoint options in `transportOptions.nixl` (types are checked where they are used). */
-function endpointOptions(options: Readonly<Record<string, unknown>>): NixlEndpointOptions {
-  const { poolCacheBytes, host, netDevices } = options;
-  return {
-    ...(typeof poolCacheBytes === 'number' ? { poolCacheBytes } : {}),
-    host: host as string | undefined,
-    netDevices: netDevices as string | undefined,
-  };
-}
+import { endpointOptions } from './options';
 
 export const nixlPlugin: OneSidedTransportPlugin = {
   name: 'nixl',
@@ -24,7 +13,7 @@ export const nixlPlugin: OneSidedTransportPlugin = {
   /** Loads the addon and creates (then closes) an agent; never throws. */
   async probe(): Promise<Availability> {
     try {
-      const addon = loadAddon();
+      const addon = loadNative();
       const agent = new addon.Agent(`probe-${process.pid}`, { netDevices: resolveNetDevices().devices });
       const network = describeNetDevices(agent.netDevices);
       await agent.close();
@@ -32,8 +21,9 @@ export const nixlPlugin: OneSidedTransportPlugin = {
       const hooks = addon.memEvents() === 'no' ? '' : `; warning: UCX_MEM_EVENTS=${addon.memEvents()} (use 'no' under Node)`;
       return { available: true, detail: `UCX ${addon.ucxVersion()} (NIXL model on UCP, no libnixl), ${tls}, ${network}${hooks}` };
     } catch (e) {
+      if (e instanceof NixlUnavailableError) return { available: false, detail: e.detail, fix: e.fix };
       const badHost = (e as { code?: string }).code === 'ERR_INVALID_ARG_VALUE';
-      const fix = badHost ? 'set TENSORWIRE_NIXL_HOST to an IP address of this machine, or unset it (loopback only)' : FIX;
+      const fix = badHost ? 'set TENSORWIRE_NIXL_HOST to an IP address of this machine, or unset it (loopback only)' : NIXL_FIX;
       return { available: false, detail: e instanceof Error ? e.message : String(e), fix };
     }
   },

@@ -4,11 +4,15 @@
  * median endpoint-path latency of 1 KiB reads, and the bare UCX ceiling for comparison.
  *
  *   node dist/bench/pool-rounds.js [rounds=10]
+ *
+ * A development tool of this repository, not shipped (package.json "files"): its producer is a
+ * peer of the shared test harness (@tensorwire/conformance/testing, a devDependency).
  */
-import { nixlPlugin, runBareUcxRead, type NixlDescriptor } from '../index';
+import { cpuTensor } from '@tensorwire/conformance/testing';
 import type { NixlEndpoint } from '../endpoint';
-import { cpuTensor } from '../test-support/pattern';
-import { PeerProcess } from '../test-support/peer-process';
+import { nixlPlugin, type NixlDescriptor } from '../index';
+import { nixlPeers, regions } from '../testing/nixl-peers';
+import { runBareUcxRead } from './bare-read';
 
 const MiB = 2 ** 20;
 
@@ -22,10 +26,13 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 10);
   const consumer = (await nixlPlugin.createEndpoint({ processName: 'bench-consumer', options: {}, log: () => undefined })) as NixlEndpoint;
-  const producer = await PeerProcess.start('bench-producer');
+  const peers = nixlPeers();
+  const producer = await peers.startOne('bench-producer');
   try {
-    const big = await producer.call<NixlDescriptor>('register', { sizes: [64 * MiB], seed: 1, pool: true, key: 'big' });
-    const small = await producer.call<NixlDescriptor>('register', { sizes: [1024], seed: 2, pool: true, key: 'small' });
+    const register = async (size: number) =>
+      (await producer.call<{ desc: NixlDescriptor }>('register', { specs: regions([size]), pool: true })).desc;
+    const big = await register(64 * MiB);
+    const small = await register(1024);
 
     const bigRounds: number[] = [];
     const bigReads: number[] = [];
@@ -86,7 +93,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await producer.kill();
+    await peers.killAll();
     await consumer.close();
   }
 }

@@ -1,8 +1,13 @@
 /**
- * Loads the native addon. UCX's memory hooks (libucm) patch mmap/munmap and crashed V8's garbage
- * collector, so `UCX_MEM_EVENTS=no` must be in the environment BEFORE libucx is loaded: this
- * module sets it (unless the user chose a value) and only then requires the addon.
+ * Loads the addon (`native/build/Release/tensorwire_nixl.node`) and types what it exports.
+ * Loading fails with {@link NixlUnavailableError} saying how to fix it, never with a bare
+ * "Cannot find module".
+ *
+ * UCX's memory hooks (libucm) patch mmap/munmap and crashed V8's garbage collector, so
+ * `UCX_MEM_EVENTS=no` must be in the environment BEFORE libucx is loaded: this module sets it
+ * (unless the user chose a value) and only then requires the addon.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NixlError } from './errors';
 
@@ -94,25 +99,49 @@ export interface NativeAddon {
   memEvents(): string | undefined;
 }
 
-/** Where cmake-js puts the addon (`npm run build:native`). */
-export const ADDON_PATH = path.resolve(__dirname, '..', 'native', 'build', 'Release', 'tensorwire_nixl.node');
+/** The fix printed whenever the addon cannot be loaded. */
+export const NIXL_FIX = 'apt-get install libucx-dev, then npm run build:native -w @tensorwire/nixl';
+
+/** The addon or libucx is missing. `code` is 'NIXL_ADDON_MISSING'. */
+export class NixlUnavailableError extends NixlError {
+  constructor(
+    readonly detail: string,
+    readonly fix: string = NIXL_FIX,
+  ) {
+    super('NIXL_ADDON_MISSING', `the nixl transport is not available: ${detail}. Fix: ${fix}`);
+  }
+}
+
+/** Root of this package (the folder holding package.json), from dist/ or src/. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+/** Where cmake-js puts the addon (`npm run build:native`); TENSORWIRE_NIXL_ADDON loads another build. */
+export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'tensorwire_nixl.node');
 
 let cached: NativeAddon | undefined;
+let failure: NixlUnavailableError | undefined;
 
-/** Load (once) and return the addon; throws NixlError('NIXL_ADDON_MISSING') with the fix. */
-export function loadAddon(): NativeAddon {
+/** Load the addon once; throws {@link NixlUnavailableError} with an actionable message. */
+export function loadNative(): NativeAddon {
   if (cached) return cached;
+  if (failure) throw failure;
   if (process.env.UCX_MEM_EVENTS === undefined) process.env.UCX_MEM_EVENTS = 'no';
+  const override = process.env.TENSORWIRE_NIXL_ADDON;
+  const file = override && override.length > 0 ? path.resolve(override) : ADDON_PATH;
+  if (!fs.existsSync(file)) {
+    failure = new NixlUnavailableError(`the native addon was not built (${file} is missing)`);
+    throw failure;
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    cached = require(ADDON_PATH) as NativeAddon;
+    cached = require(file) as NativeAddon;
+    return cached;
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new NixlError(
-      'NIXL_ADDON_MISSING',
-      `cannot load the nixl native addon (${ADDON_PATH}): ${why}. ` +
-        'Install UCX (apt-get install libucx-dev) and build it: npm run build:native -w @tensorwire/nixl',
-    );
+    const message = e instanceof Error ? e.message : String(e);
+    const detail = /libuc[pst]|libucm/.test(message)
+      ? `libucx could not be loaded (${message})`
+      : `the native addon ${file} failed to load (${message})`;
+    failure = new NixlUnavailableError(detail);
+    throw failure;
   }
-  return cached;
 }

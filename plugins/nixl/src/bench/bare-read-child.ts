@@ -1,5 +1,5 @@
 /** Child process of runBareUcxRead (see bare-read.ts): the producer or the consumer. */
-import { loadAddon, type NativeAgent } from './addon';
+import { loadNative, type NativeAgent } from '../native';
 import type { BareMessage, BareReadRow } from './bare-read';
 
 const send = (m: BareMessage) => process.send?.(m);
@@ -53,7 +53,7 @@ async function consumer(agent: NativeAgent, reps: number, ucx: string): Promise<
 
 async function main(): Promise<void> {
   const [role, a, b] = process.argv.slice(2);
-  const addon = loadAddon();
+  const addon = loadNative();
   const agent = new addon.Agent(`bare-${role}`);
   try {
     if (role === 'producer') await producer(agent, a, JSON.parse(b) as number[]);

@@ -7,7 +7,7 @@
  * { kind: 'pp-result', samples: number[][] } (round-trip times in ns, per size).
  */
 import type { NativeBinding } from '../native';
-import { ipcRendezvousStore } from '../ipc-rendezvous';
+import { ipcRendezvousStore } from './ipc-rendezvous';
 
 interface RunMessage {
   kind: 'pp-run';

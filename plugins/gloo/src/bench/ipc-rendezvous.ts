@@ -1,7 +1,8 @@
 /**
  * A rendezvous key-value store served by a parent process to its forked children over the
- * Node IPC channel. Used by the tests and by the bare ping-pong benchmark, which run without
- * tensorwire's runtime (core serves the real store over its control plane).
+ * Node IPC channel, for the bare ping-pong benchmark: its peers run without tensorwire's runtime
+ * (core serves the real store over its control plane). Tests use the hub of
+ * `@tensorwire/conformance/testing` instead; the published benchmark cannot depend on it.
  *
  * Only node built-ins and type imports here: the bare benchmark's peers load nothing else.
  */

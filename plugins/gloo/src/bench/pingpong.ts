@@ -4,7 +4,7 @@
  */
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
-import { KvServer } from '../ipc-rendezvous';
+import { KvServer } from './ipc-rendezvous';
 import { ADDON_PATH, loadNative } from '../native';
 import { resolveHost } from '../options';
 
