@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `tensorwire-conformance <transport-package> [options]`: run the shared conformance suite on a
- * transport package (a name installed where you run it, or a path to its built module).
+ * transport package (a name installed where you run it, `.` or the name of the package you are
+ * in, or a path to its built module).
  * Prints every test and a pass/fail summary; exits non-zero when a test failed.
  */
 import { spawn } from 'node:child_process';
@@ -10,10 +11,11 @@ import { OPTIONS_ENV, TARGET_ENV } from './entry/env';
 import type { ConformanceOptions } from './options';
 import { resolveModulePath } from './target';
 
-const USAGE = `usage: tensorwire-conformance <transport-package | path/to/module.js> [options]
+const USAGE = `usage: tensorwire-conformance <transport-package | . | path/to/module.js> [options]
 
 Runs the tensorwire transport conformance suite on a transport package. Importing the package
-must register its plugin with registerTransport() from '@tensorwire/core'.
+must register its plugin with registerTransport() from '@tensorwire/core'. Inside the package's
+own directory, '.' or its name stands for the package (its "exports", else its "main").
 
 options:
   --skip-unavailable   skip (instead of fail) when the transport's probe() says it cannot run here

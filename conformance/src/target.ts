@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listTransports, registeredTransports, type TransportPlugin } from '@tensorwire/core';
+import { enclosingPackageDir, packageEntry, packageName } from './package-entry';
 
 /** A transport package: `'@tensorwire/gloo'`, `'./dist/index.js'`, `'/abs/path/plugin.js'`, or with details. */
 export type ConformanceTarget =
@@ -28,9 +29,18 @@ function isPathLike(spec: string): boolean {
   return spec.startsWith('.') || path.isAbsolute(spec);
 }
 
-/** Resolve a specifier the way the user means it: paths from `cwd`, packages from `cwd` first. */
+/**
+ * Resolve a specifier the way the user means it: paths from `cwd` (a package directory, `.`
+ * included, stands for the module its name exports), the name of the package `cwd` is in as
+ * that package, other packages from `cwd` first.
+ */
 export function resolveModulePath(spec: string, cwd = process.cwd()): string {
-  if (isPathLike(spec)) return require.resolve(path.resolve(cwd, spec));
+  if (isPathLike(spec)) {
+    const p = path.resolve(cwd, spec);
+    return fs.existsSync(path.join(p, 'package.json')) ? packageEntry(p) : require.resolve(p);
+  }
+  const own = enclosingPackageDir(cwd);
+  if (own && packageName(own) === spec) return packageEntry(own);
   return require.resolve(spec, { paths: [cwd, __dirname] });
 }
 
@@ -78,7 +88,7 @@ export function loadTarget(target: ConformanceTarget, cwd = process.cwd()): Reso
   } catch (e) {
     throw new Error(
       `cannot find the transport module '${spec}' from ${cwd}: ${(e as Error).message}. ` +
-        'Give a package name installed there or a path to the built module (e.g. ./dist/index.js).',
+        "Give a package name installed there, '.' or the name of the package you are in, or a path to the built module (e.g. ./dist/index.js).",
     );
   }
   const before = new Set(registeredTransports());
