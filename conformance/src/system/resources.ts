@@ -152,6 +152,28 @@ export async function collectRefs(rounds = 3): Promise<void> {
 }
 
 /**
+ * The files in /dev/shm that `pid` has open or mapped and that still have a name there (an
+ * unlinked file goes when its last user does). Empty without /proc or when `pid` is gone.
+ */
+export function shmFilesOf(pid: number): Set<string> {
+  const names = new Set<string>();
+  const note = (target: string) => {
+    if (target.startsWith('/dev/shm/') && !target.endsWith(' (deleted)')) names.add(target.slice('/dev/shm/'.length));
+  };
+  if (!hasProc) return names;
+  for (const target of fdTargets(pid)) note(target);
+  try {
+    for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+      const i = line.indexOf('/dev/shm/');
+      if (i >= 0) note(line.slice(i));
+    }
+  } catch {
+    /* gone */
+  }
+  return names;
+}
+
+/**
  * Which of the /dev/shm files `names` some live process still has open or mapped. A file that
  * appeared during a test and nobody holds was left behind by a dead process; one that is held
  * belongs to a live process (possibly of another program on this machine).

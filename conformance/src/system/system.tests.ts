@@ -13,6 +13,7 @@ import { core, missingApi, type ActorStats } from './core-api';
 import { ActorSet, addSystemTransport, crash, nameOf, pidOf, ensureRuntime, eventually, shutdownRuntime } from './runtime-env';
 import { registerFaultTests } from './faults.tests';
 import type { SystemKit } from './kit';
+import { registerShutdownLeakTests } from './shutdown-leaks.tests';
 import { registerSoakTests } from './soak.tests';
 import { ALL_DTYPES, fingerprint, makeInts, makeMixed, makeNested, makeTensor, type TensorRecipe } from './values';
 
@@ -378,4 +379,5 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
 
   registerSoakTests(kit);
   registerFaultTests(kit);
+  registerShutdownLeakTests(kit);
 }
