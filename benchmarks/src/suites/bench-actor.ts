@@ -1,5 +1,5 @@
 /** The actor the benchmarks move data between. */
-import { actor, emptyRegistered, Tensor } from '@tensorwire/core';
+import { actor, emptyRegistered, Tensor, type TensorTransportName } from '@tensorwire/core';
 
 @actor()
 export class BenchActor {
@@ -15,7 +15,7 @@ export class BenchActor {
   }
 
   /** Like prepare, with the tensor in `transport`'s registered memory pool (one-sided reads). */
-  async prepareRegistered(nbytes: number, transport: string): Promise<number> {
+  async prepareRegistered(nbytes: number, transport: TensorTransportName): Promise<number> {
     const t = await emptyRegistered([nbytes], { dtype: 'uint8', transport });
     for (let i = 0; i < nbytes; i += 4096) t.data[i] = (i * 2654435761) & 0xff;
     this.heldRegistered = t;

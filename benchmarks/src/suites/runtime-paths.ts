@@ -2,7 +2,7 @@
  * Runtime paths: an empty call's round trip, and moving a tensor from one actor to another
  * through the object store or as a GPU object over a transport.
  */
-import { free, get, spawn, type ActorHandle } from '@tensorwire/core';
+import { free, get, spawn, type ActorHandle, type TensorTransportName } from '@tensorwire/core';
 import { measurement, repsFor, sample, type Measurement } from '../harness/stats';
 import { BenchActor } from './bench-actor';
 
@@ -16,7 +16,7 @@ export async function emptyCallRtt(reps = 2000): Promise<Measurement> {
 export interface ActorPath {
   label: string;
   /** undefined: the object store */
-  transport?: string;
+  transport?: TensorTransportName;
   /** the tensor lives in the transport's registered pool */
   registered?: boolean;
 }

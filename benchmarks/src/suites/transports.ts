@@ -4,6 +4,10 @@
  * A plugin that is not installed or not available here is reported as skipped.
  */
 import { createCollectiveGroup, destroyCollectiveGroup, type ActorHandle } from '@tensorwire/core';
+// Type-only: the plugins' transport names ('gloo', 'nixl') for the compiler. Their code is
+// loaded below at run time, and only when installed.
+import type {} from '@tensorwire/gloo';
+import type {} from '@tensorwire/nixl';
 import { measurement, type Measurement } from '../harness/stats';
 import type { ActorPath } from './runtime-paths';
 import type { BenchActor } from './bench-actor';

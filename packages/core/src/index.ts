@@ -6,6 +6,7 @@ import 'reflect-metadata';
 
 export * from './transport/spi';
 export * from './transport/registry';
+export { transportName, type TensorTransports, type TensorTransportName, type CollectiveBackendName } from './transport/transport-names';
 export * from './errors/errors';
 
 export { Tensor } from './tensor/tensor';
@@ -21,8 +22,9 @@ export { OutOfBandSerializer } from './objects/serializer';
 export type { EncodedValue } from './objects/encoded-value';
 export { encodeValue, decodeValue, extractTensors, restoreTensors } from './objects/codec';
 
-export { actor, method, type ActorOptions, type MethodOptions } from './actor/decorators';
+export { actor, method, type ActorOptions, type MethodOptions, type ActorClassDecorator, type ActorMethodDecorator } from './actor/decorators';
 export type { ActorHandle, RemoteMethod } from './actor/handle';
+export type { MaybeRef, RemoteArgs } from './actor/remote-args';
 export type { Launcher, LaunchSpec, LaunchedProcess } from './driver/launcher';
 export { ChildProcessLauncher } from './driver/launcher';
 
@@ -38,7 +40,7 @@ export type { TensorMeta } from './gpu/gpu-object';
 
 export { init, shutdown, isInitialized } from './api/lifecycle';
 export { get, put, wait, free } from './api/objects';
-export { spawn, kill, actorStats, objectStoreStats } from './api/actors';
+export { spawn, kill, actorStats, objectStoreStats, type SpawnRest } from './api/actors';
 export { emptyRegistered } from './api/registered-memory';
 export {
   createCollectiveGroup, destroyCollectiveGroup, destroyAllCollectiveGroups, getCollectiveGroups,

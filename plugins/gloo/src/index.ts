@@ -11,6 +11,14 @@ import { glooPlugin } from './plugin';
 
 registerTransport(glooPlugin, { module: __filename });
 
+// 'gloo' becomes a tensor transport name for the compiler too: `tensorTransport: 'gloo'` and
+// `createCollectiveGroup(..., { backend: 'gloo' })` compile once this package is imported.
+declare module '@tensorwire/core' {
+  interface TensorTransports {
+    gloo: true;
+  }
+}
+
 export { glooPlugin, GLOO_SUPPORTS } from './plugin';
 export type { GlooPlugin } from './plugin';
 export { GlooEndpoint } from './endpoint';

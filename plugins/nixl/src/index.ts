@@ -8,6 +8,14 @@ import { nixlPlugin } from './plugin';
 
 registerTransport(nixlPlugin, { module: __filename });
 
+// 'nixl' becomes a tensor transport name for the compiler too: `tensorTransport: 'nixl'`
+// compiles once this package is imported.
+declare module '@tensorwire/core' {
+  interface TensorTransports {
+    nixl: true;
+  }
+}
+
 export { nixlPlugin };
 export { NixlEndpoint } from './endpoint';
 export { DEFAULT_POOL_CACHE_BYTES, type NixlEndpointOptions, type NixlTransportOptions } from './options';

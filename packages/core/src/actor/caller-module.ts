@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 // Frames of the decorator machinery itself (this folder's compiled files) are skipped.
 const OWN_DIR = __dirname;
+const HELPER_PACKAGES = ['tsyringe', 'reflect-metadata', 'tslib'];
 
 export function callerModuleFile(): string | undefined {
   const prev = Error.prepareStackTrace;
@@ -23,7 +24,8 @@ export function callerModuleFile(): string | undefined {
       if (f.startsWith('file://')) f = fileURLToPath(f);
       if (f.startsWith('node:') || !path.isAbsolute(f)) continue;
       if (path.dirname(f) === OWN_DIR) continue;
-      if (f.includes(`${path.sep}tsyringe${path.sep}`) || f.includes(`${path.sep}reflect-metadata${path.sep}`)) continue;
+      // Decorator helpers (`__decorate`, `__esDecorate`) live in tslib under importHelpers.
+      if (HELPER_PACKAGES.some((p) => f.includes(`${path.sep}${p}${path.sep}`))) continue;
       return f;
     }
     return undefined;

@@ -7,18 +7,20 @@ import { InvalidArgumentError } from '../errors/errors';
 import type { ObjectRef } from '../objects/object-ref';
 import { requireContext, type CallOptions } from '../runtime/context';
 import type { ActorInfo } from '../runtime/actor-info';
-import { validateTransportName } from './decorators';
+import { validateTransportName } from '../transport/transport-names';
+
+import type { RemoteArgs } from './remote-args';
 
 type AnyFn = (...args: any[]) => any;
 
-/** An argument may be given as its value or as an ObjectRef to it. */
-export type RemoteArgs<P extends unknown[]> = { [K in keyof P]: P[K] | ObjectRef<P[K]> };
-
 /** A remote method of an actor. */
 export interface RemoteMethod<F extends AnyFn> {
-  /** Call the method in the actor; returns at once with a ref to the result. */
+  /**
+   * Call the method in the actor; returns at once with a ref to the result. Any argument, or
+   * any part of one, may be an `ObjectRef` to a value of its type: the actor receives the value.
+   */
   remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>>;
-  /** Per-call options, e.g. `.options({ tensorTransport: 'gloo' }).remote()`. */
+  /** Per-call options, e.g. `.options({ tensorTransport: 'object-store' }).remote()`. */
   options(options: CallOptions): { remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>> };
 }
 
@@ -40,12 +42,18 @@ const PASS_THROUGH = new Set(['then', 'toJSON', 'constructor', 'inspect', 'value
 export function makeHandle<T>(info: ActorInfo): ActorHandle<T> {
   const methods: Record<string, RemoteMethod<AnyFn>> = {};
   for (const name of info.methods) {
-    const call = (options: CallOptions) => (...args: unknown[]) => requireContext(`${info.name}.${name}.remote()`).submit(info, name, args, options);
+    const call = (options: CallOptions) => (...args: unknown[]) => {
+      const what = `${info.name}.${name}.remote()`;
+      // The method's own transport is checked here, when it must work, not when the class was
+      // defined: its package may have been imported after the class.
+      if (options.tensorTransport === undefined) validateTransportName(info.methodTransports?.[name], `${what} (@method of ${info.className})`);
+      return requireContext(what).submit(info, name, args, options);
+    };
     methods[name] = {
       remote: call({}),
       options(options: CallOptions) {
         if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options() takes an object, e.g. { tensorTransport: "gloo" }');
-        validateTransportName(options.tensorTransport);
+        validateTransportName(options.tensorTransport, `${info.name}.${name}.options()`);
         return { remote: call({ ...options }) };
       },
     };

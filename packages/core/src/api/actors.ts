@@ -4,19 +4,30 @@ import { InvalidArgumentError } from '../errors/errors';
 import type { ActorStats } from '../runtime/protocol';
 import { requireContext } from '../runtime/context';
 import type { SpawnOptions } from '../driver/runtime';
+import type { RemoteArgs } from '../actor/remote-args';
 import { driverRuntime } from './lifecycle';
 
 /**
- * Start an actor of an `@actor()` class in its own process and return its handle once it
- * is constructed.
+ * What `spawn(cls, ...)` takes after the class: options that may be left out when the
+ * constructor needs no argument, and that must carry `args` when it does.
+ */
+export type SpawnRest<C extends new (...args: any) => any> = [] extends ConstructorParameters<C>
+  ? [options?: SpawnOptions<ConstructorParameters<C>>]
+  : [options: SpawnOptions<ConstructorParameters<C>> & { args: RemoteArgs<ConstructorParameters<C>> }];
+
+/**
+ * Start an actor of an `@actor` class in its own process and return its handle once it is
+ * constructed. `args` are typed from the class's constructor (an ObjectRef may stand for any
+ * of them); they are required when the constructor has required parameters.
  *
  * @example
  * ```ts
- * const sender = await spawn(MyActor, { name: 'sender', args: [42] });
+ * // class Worker { constructor(scale: number, label = 'w') { ... } }
+ * const w = await spawn(Worker, { name: 'w1', args: [2] });
  * ```
  */
-export function spawn<T>(cls: new (...args: any[]) => T, options: SpawnOptions = {}): Promise<ActorHandle<T>> {
-  return driverRuntime('spawn').spawn(cls, options);
+export function spawn<C extends new (...args: any) => any>(cls: C, ...options: SpawnRest<C>): Promise<ActorHandle<InstanceType<C>>> {
+  return driverRuntime('spawn').spawn<InstanceType<C>>(cls, (options[0] ?? {}) as SpawnOptions);
 }
 
 export function actorIdOf(handle: unknown, what: string): string {

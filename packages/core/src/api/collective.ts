@@ -6,6 +6,7 @@ import { CollectiveGroupError, InvalidArgumentError, RuntimeStateError } from '.
 import type { Runtime } from '../driver/runtime';
 import type { Tensor } from '../tensor/tensor';
 import type { CollectiveGroup } from '../transport/spi';
+import type { CollectiveBackendName } from '../transport/transport-names';
 import { actorIdOf } from './actors';
 import { driverRuntime } from './lifecycle';
 import { checkDurationMs } from '../runtime/validate';
@@ -40,8 +41,8 @@ function toHandle(rt: Runtime, rec: GroupRecord): CollectiveGroupHandle {
 }
 
 export interface CreateCollectiveGroupOptions {
-  /** The transport, e.g. 'gloo' or 'nccl' (must match the methods' tensorTransport). */
-  backend: string;
+  /** The two-sided transport, e.g. 'gloo' (must match the methods' tensorTransport). */
+  backend: CollectiveBackendName;
   /** Group name (default: generated). */
   name?: string;
   /** Deadline for connecting the group (default: the runtime's transfer timeout). */
@@ -104,7 +105,7 @@ export async function destroyAllCollectiveGroups(): Promise<void> {
 }
 
 /** The active groups holding every one of `actors` (of `backend` when given). */
-export function getCollectiveGroups(actors: ActorHandle<unknown>[], backend?: string): CollectiveGroupHandle[] {
+export function getCollectiveGroups(actors: ActorHandle<unknown>[], backend?: CollectiveBackendName): CollectiveGroupHandle[] {
   const rt = driverRuntime('getCollectiveGroups');
   return rt.collectives.list(actors.map((a) => actorIdOf(a, 'getCollectiveGroups')), backend).map((g) => toHandle(rt, g));
 }

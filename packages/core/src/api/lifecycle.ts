@@ -2,7 +2,9 @@
 import 'reflect-metadata';
 import { container as rootContainer } from 'tsyringe';
 import { ChildProcessLauncher } from '../driver/launcher';
-import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
+import * as path from 'node:path';
+import { didYouMean } from '../errors/did-you-mean';
+import { InvalidArgumentError, PUBLISHED_TRANSPORT_PACKAGES, RuntimeStateError } from '../errors/errors';
 import { MemoryObjectStore } from '../objects/object-store';
 import { OutOfBandSerializer } from '../objects/serializer';
 import { currentContext, isActorProcess, setContext } from '../runtime/context';
@@ -57,16 +59,31 @@ function loadTransportModule(name: unknown): void {
   try {
     file = require.resolve(name, { paths: [process.cwd(), __dirname] });
   } catch (err) {
-    throw new InvalidArgumentError(
-      `init: transport module '${name}' was not found (looked from ${process.cwd()}); install it (e.g. \`npm install ${name}\`) or give an absolute path`,
-      { cause: err },
-    );
+    throw new InvalidArgumentError(`init: transport module '${name}' was not found (looked from ${process.cwd()}); ${missingModuleHint(name)}`, { cause: err });
   }
   try {
     require(file);
   } catch (err) {
     throw new InvalidArgumentError(`init: transport module '${name}' failed to load: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
+}
+
+/**
+ * What to do about a transport module that is not installed. Only packages that exist are
+ * suggested for `npm install`: the project's own, or the very name the user gave when it is a
+ * third party's; a misspelt project package gets the right name.
+ */
+function missingModuleHint(name: string): string {
+  if (name.startsWith('.') || path.isAbsolute(name)) return 'check the path (relative paths are resolved from the working directory)';
+  const published = Object.values(PUBLISHED_TRANSPORT_PACKAGES);
+  const packageName = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!;
+  if (published.includes(packageName)) return `install it: \`npm install ${packageName}\``;
+  const meant = didYouMean(packageName, published);
+  if (meant) return `did you mean '${meant}'? (\`npm install ${meant}\`)`;
+  if (packageName.startsWith('@tensorwire/')) {
+    return `no package of that name is published; the project's transports are ${published.join(', ')}, or give the path of your own transport module`;
+  }
+  return `install the package that provides it (\`npm install ${packageName}\`) or give an absolute path`;
 }
 
 /** Stop every actor process and release everything; afterwards Node can exit. Safe to call twice. */

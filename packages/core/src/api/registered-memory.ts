@@ -7,6 +7,7 @@ import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import { Tensor } from '../tensor/tensor';
 import { dtypeSize, type DType } from '../tensor/dtypes';
 import { getTransport, listTransports } from '../transport/registry';
+import type { TensorTransportName } from '../transport/transport-names';
 import { isInitialized, driverRuntime } from './lifecycle';
 
 /** The one registered transport with a registered memory pool; otherwise the caller must name one. */
@@ -40,7 +41,7 @@ function onlyPoolTransport(): string {
  */
 export async function emptyRegistered(
   shape: readonly number[],
-  options: { dtype?: DType; /** Default: the one registered transport with a pool. */ transport?: string } = {},
+  options: { dtype?: DType; /** Default: the one registered transport with a pool. */ transport?: TensorTransportName } = {},
 ): Promise<Tensor> {
   const dtype = options.dtype ?? 'float32';
   const transport = options.transport ?? onlyPoolTransport();

@@ -7,9 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { ActorInfo } from '../runtime/actor-info';
-import { actorMeta, methodNames, validateTransportName } from '../actor/decorators';
+import { actorMeta, methodNames, methodTransports } from '../actor/decorators';
+import { validateTransportName } from '../transport/transport-names';
 import type { Launcher } from './launcher';
 import { makeHandle, type ActorHandle } from '../actor/handle';
+import type { RemoteArgs } from '../actor/remote-args';
 import {
   ActorDiedError, GetTimeoutError, InvalidArgumentError, ObjectLostError, RuntimeStateError, TaskError,
 } from '../errors/errors';
@@ -37,9 +39,10 @@ import type { ResolvedOptions } from '../runtime/options';
 import { TOKENS } from '../runtime/tokens';
 import { checkInteger } from '../runtime/validate';
 
-export interface SpawnOptions {
-  /** Constructor arguments (refs allowed). */
-  args?: unknown[];
+/** Options of `spawn`; `A` is the class's constructor parameters. */
+export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
+  /** Constructor arguments, typed from the constructor (refs allowed in place of any part). */
+  args?: RemoteArgs<A>;
   /** A unique, readable name (default: the actor id). */
   name?: string;
   /** How many calls may run at once (default 1: strictly one after another). */
@@ -167,12 +170,13 @@ export class Runtime implements CoreContext {
       throw new InvalidArgumentError(`an actor named '${name}' is already running; names must be unique`);
     }
     const maxConcurrency = checkInteger('spawn: maxConcurrency', opts.maxConcurrency ?? meta.options.maxConcurrency ?? 1, 1)!;
+    const ctorArgs = checkConstructorArgs(cls, meta.className, opts.args);
     const refIds = new Set<string>();
-    const args = this.serializer.encode(opts.args ?? [], encodeHooks(refIds));
+    const args = this.serializer.encode(ctorArgs, encodeHooks(refIds));
     // Refs among the constructor arguments are pinned until the actor is constructed: the
     // caller may drop them the moment spawn() is called.
     const argEntries = [...refIds].map((id) => this.entryOf(id));
-    const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls) };
+    const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls), methodTransports: methodTransports(meta) };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...opts.env,
@@ -669,6 +673,25 @@ export class Runtime implements CoreContext {
     this.keepAlive = null;
     this.busy = 0;
   }
+}
+
+/**
+ * The constructor arguments of a spawn: a list, at least as long as the constructor's required
+ * parameters (`cls.length` counts those before the first default). Without this a missing
+ * argument shows only later, as an actor computing with `undefined` (NaN).
+ */
+function checkConstructorArgs(cls: Function, className: string, args: unknown): readonly unknown[] {
+  if (args !== undefined && !Array.isArray(args)) {
+    throw new InvalidArgumentError(`spawn(${className}): args must be the list of constructor arguments, e.g. { args: [1, 'x'] }, got ${typeof args}`);
+  }
+  const given = (args as unknown[] | undefined) ?? [];
+  if (given.length < cls.length) {
+    throw new InvalidArgumentError(
+      `spawn(${className}): its constructor takes ${cls.length} argument(s) but ${given.length} were given; ` +
+        `pass them as spawn(${className}, { args: [...] })`,
+    );
+  }
+  return given;
 }
 
 function delay(ms: number): Promise<void> {

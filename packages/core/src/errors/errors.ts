@@ -2,6 +2,7 @@
  * Every error tensorwire throws on purpose. Each message names the problem and the fix.
  * All extend {@link TensorwireError} so callers can catch the family at once.
  */
+import { didYouMean } from './did-you-mean';
 
 /** Base class of all tensorwire errors. `code` is a stable machine-readable identifier. */
 export class TensorwireError extends Error {
@@ -64,20 +65,47 @@ export class TransportUnavailableError extends TensorwireError {
  * Transport packages published by this project, for install hints only (core never loads
  * them by name). A third-party name gets no `npm install` suggestion: we cannot know its package.
  */
-const PUBLISHED_TRANSPORT_PACKAGES: Readonly<Record<string, string>> = { gloo: '@tensorwire/gloo', nixl: '@tensorwire/nixl' };
+export const PUBLISHED_TRANSPORT_PACKAGES: Readonly<Record<string, string>> = Object.freeze({ gloo: '@tensorwire/gloo', nixl: '@tensorwire/nixl' });
 
-/** The named transport is not registered in this process. */
+/**
+ * Transport names this project knows of, for "did you mean" hints: its own packages, NCCL
+ * (named by the spec; no package is published yet) and 'object-store'.
+ */
+export const KNOWN_TRANSPORT_NAMES: readonly string[] = Object.freeze(['gloo', 'nixl', 'nccl', 'object-store']);
+
+function publishedPackage(transport: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(PUBLISHED_TRANSPORT_PACKAGES, transport) ? PUBLISHED_TRANSPORT_PACKAGES[transport] : undefined;
+}
+
+/** What to do to get `transport` (a name the user meant): install, import, or nothing to install. */
+function howToGet(transport: string, installed: readonly string[]): string {
+  if (transport === 'object-store' || installed.includes(transport)) return '';
+  const pkg = publishedPackage(transport);
+  if (pkg) return `Install and import its package: \`npm install ${pkg}\` and \`import '${pkg}'\`.`;
+  if (KNOWN_TRANSPORT_NAMES.includes(transport)) {
+    return `No '${transport}' transport is published yet: use one that is (${Object.keys(PUBLISHED_TRANSPORT_PACKAGES).map((n) => `'${n}'`).join(', ')}), ` +
+      `or import a package that registers '${transport}'.`;
+  }
+  return `Import the package that provides '${transport}' before using it (a transport registers itself when imported).`;
+}
+
+/** The named transport is not registered in this process (or cannot be: a typo names the likely intended one). */
 export class InvalidTransportError extends TensorwireError {
-  constructor(readonly transport: string, readonly installed: readonly string[]) {
-    const pkg = Object.prototype.hasOwnProperty.call(PUBLISHED_TRANSPORT_PACKAGES, transport) ? PUBLISHED_TRANSPORT_PACKAGES[transport] : undefined;
+  /** The registered or known name that `transport` most likely misspells, if any. */
+  readonly suggestion: string | undefined;
+  /** `where`: what used the name, e.g. "sender.weights.remote()", to start the message with. */
+  constructor(readonly transport: string, readonly installed: readonly string[], where?: string) {
+    const suggestion = didYouMean(transport, [...installed, ...KNOWN_TRANSPORT_NAMES]);
+    const intended = suggestion ?? transport;
     super(
       'INVALID_TRANSPORT',
-      `unknown tensor transport '${transport}'. Installed: ${installed.length ? installed.join(', ') : '(none)'}` +
-        ` (plus 'object-store'). ` +
-        (pkg
-          ? `Install and import its package: \`npm install ${pkg}\` and \`import '${pkg}'\`.`
-          : `Import the package that provides '${transport}' before using it (a transport registers itself when imported).`),
+      [
+        `${where ? `${where}: ` : ''}unknown tensor transport '${transport}'${suggestion ? `: did you mean '${suggestion}'?` : '.'}`,
+        `Installed: ${installed.length ? installed.join(', ') : '(none)'} (plus 'object-store').`,
+        howToGet(intended, installed),
+      ].filter(Boolean).join(' '),
     );
+    this.suggestion = suggestion;
   }
 }
 

@@ -4,4 +4,6 @@ export interface ActorInfo {
   readonly name: string;
   readonly className: string;
   readonly methods: readonly string[];
+  /** Tensor transports of the methods that declare one (`@method({ tensorTransport })`), checked when called. */
+  readonly methodTransports?: Readonly<Record<string, string>>;
 }

@@ -4,24 +4,25 @@
  */
 import { RuntimeStateError } from '../errors/errors';
 import type { ObjectRef } from '../objects/object-ref';
+import type { TensorTransportName } from '../transport/transport-names';
 import { setRefTracker, type RefTracker } from '../objects/ref-tracking';
 import type { ActorInfo } from './actor-info';
 
 export interface CallOptions {
   /** Tensor transport for this call's result ('object-store' to disable GPU objects). */
-  tensorTransport?: string;
+  tensorTransport?: TensorTransportName;
 }
 
 export interface GetOptions {
   /** Reject with GetTimeoutError after this many milliseconds. */
   timeoutMs?: number;
   /** One-sided transports only: fetch over this transport, or 'object-store'. */
-  tensorTransport?: string;
+  tensorTransport?: TensorTransportName;
 }
 
 export interface PutOptions {
   /** Inside an actor, with a one-sided transport: make a GPU object owned by this actor. */
-  tensorTransport?: string;
+  tensorTransport?: TensorTransportName;
 }
 
 export interface WaitOptions {

@@ -6,6 +6,7 @@
 import type { EncodedValue } from '../objects/encoded-value';
 import type { WireError } from '../errors/wire-error';
 import type { ActorInfo } from './actor-info';
+import type { CallOptions } from './context';
 import type { GpuResult, ResolvedRef } from '../gpu/gpu-object';
 
 /** driver -> actor: run a method. */
@@ -57,7 +58,7 @@ export interface SubmitMessage {
   method: string;
   args: EncodedValue;
   refIds: string[];
-  options: { tensorTransport?: string };
+  options: CallOptions;
 }
 
 /** Stats an actor reports about its GPU-object state (tests and `actorStats`). */

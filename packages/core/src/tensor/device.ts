@@ -1,7 +1,8 @@
 /**
- * Devices ('cpu', 'cuda:N') and the hook through which a device package (`@tensorwire/cuda`)
- * gives core access to device memory. Core has no CUDA code: without a registered backend,
- * anything that needs a CUDA tensor fails with an error that says what to install.
+ * Devices ('cpu', 'cuda:N') and the hook through which a device package gives core access to
+ * device memory (`registerDeviceBackend`). Core has no CUDA code and no CUDA package is
+ * published yet: without a registered backend, anything that needs a CUDA tensor fails with
+ * an error that says so and what to do instead.
  */
 import { InvalidArgumentError, TransportUnavailableError } from '../errors/errors';
 
@@ -42,7 +43,16 @@ export interface DeviceBackend {
 
 const backends = new Map<Exclude<DeviceKind, 'cpu'>, DeviceBackend>();
 
-/** Register (or replace) the backend for a device kind. Called by `@tensorwire/cuda` on import. */
+/**
+ * Register (or replace) the backend for a device kind: what a CUDA device package calls on
+ * import (none is published yet; an application may register its own).
+ *
+ * @example
+ * ```ts
+ * registerDeviceBackend('cuda', myCudaBackend); // implements DeviceBackend
+ * const t = Tensor.ones([4]).cuda();
+ * ```
+ */
 export function registerDeviceBackend(kind: 'cuda', backend: DeviceBackend): void {
   backends.set(kind, backend);
 }
@@ -63,8 +73,8 @@ export function requireDeviceBackend(kind: 'cuda'): DeviceBackend {
   if (!backend) {
     throw new TransportUnavailableError(
       'cuda',
-      'CUDA tensors need @tensorwire/cuda and an NVIDIA GPU (no CUDA device backend is registered in this process)',
-      "npm install @tensorwire/cuda and import '@tensorwire/cuda'",
+      'CUDA tensors need a CUDA device backend, and none is registered in this process (tensorwire publishes no CUDA package yet)',
+      "keep tensors on 'cpu', or register a backend that implements DeviceBackend with registerDeviceBackend('cuda', backend) before creating CUDA tensors",
     );
   }
   return backend;

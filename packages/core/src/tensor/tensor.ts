@@ -88,7 +88,7 @@ export class Tensor implements TransportTensor {
   /**
    * Wrap `data` (no copy for CPU). `shape` defaults to `[data.length]`; `options.dtype` is
    * needed for Uint16Array ('float16' | 'bfloat16') and selects 'bool' for a Uint8Array. A CUDA
-   * `device` copies the data to that device (needs `@tensorwire/cuda`).
+   * `device` copies the data to that device (CUDA needs a backend registered with `registerDeviceBackend`).
    */
   constructor(data: TypedArray, shape?: readonly number[], options: TensorOptions = {}) {
     const dtype = options.dtype ?? dtypeOfArray(data);
@@ -436,7 +436,7 @@ export class Tensor implements TransportTensor {
     return this.to('cpu');
   }
 
-  /** `to('cuda:n')`; needs `@tensorwire/cuda` and an NVIDIA GPU. */
+  /** `to('cuda:n')`; needs a CUDA device backend (`registerDeviceBackend('cuda', ...)`) and an NVIDIA GPU. */
   cuda(n = 0): Tensor {
     return this.to(`cuda:${n}`);
   }

@@ -74,8 +74,8 @@ test.serial('refs as arguments, nested in arrays and objects, are resolved', asy
   const d = await spawn(Counter);
   const a = c.echo.remote(2);
   const b = put({ three: 3 });
-  const out = await get(d.echo.remote({ list: [a, b], direct: a } as never));
-  t.deepEqual(out, { list: [2, { three: 3 }], direct: 2 } as never);
+  const out = await get(d.echo.remote({ list: [a, b], direct: a }));
+  t.deepEqual(out, { list: [2, { three: 3 }], direct: 2 });
   t.is(await get(d.inc.remote(a as never)), 2);
   await kill(c);
   await kill(d);
@@ -128,7 +128,7 @@ test.serial('a tensor travels from one actor to another through the object store
 test.serial('actor handles can be passed to actors, which call them through the driver', async (t) => {
   const a = await spawn(Counter, { args: [100] });
   const b = await spawn(Counter);
-  t.is(await get(b.callOther.remote(a as never, 5)), 105);
+  t.is(await get(b.callOther.remote(a, 5)), 105);
   t.is(await get(a.value.remote()), 105);
   await kill(a);
   await kill(b);
@@ -137,7 +137,7 @@ test.serial('actor handles can be passed to actors, which call them through the 
 test.serial('put inside an actor returns a ref the driver can get', async (t) => {
   const a = await spawn(Counter);
   const inner = await get(a.putValue.remote({ hello: 'world' }));
-  t.deepEqual(await get(inner as never), { hello: 'world' });
+  t.deepEqual(await get(inner), { hello: 'world' });
   await kill(a);
 });
 

@@ -130,11 +130,16 @@ test.serial('collective group errors: no common group, duplicates, already in a 
   for (const x of [a, b, c]) await kill(x);
 });
 
-test.serial('unknown transports fail at decoration and at .options(); unavailable ones name the fix', async (t) => {
-  const e = t.throws(() => method({ tensorTransport: 'nope' }), { instanceOf: InvalidTransportError });
-  t.regex(e!.message, /unknown tensor transport 'nope'. Installed: .*tcp-test/);
+test.serial('typos fail at decoration, unregistered transports at .options(); unavailable ones name the fix', async (t) => {
+  // @ts-expect-error: not a declared transport name (a typo of 'tcp-test')
+  const e = t.throws(() => method({ tensorTransport: 'Tcp-Test' }), { instanceOf: InvalidTransportError });
+  t.regex(e!.message, /unknown tensor transport 'Tcp-Test': did you mean 'tcp-test'\? Installed: .*tcp-test/);
+  // @ts-expect-error: not a declared transport name
+  t.notThrows(() => method({ tensorTransport: 'nope' }), 'a name that may be registered later passes at decoration');
   const a = await spawn(Producer);
-  t.throws(() => a.make.options({ tensorTransport: 'nope' }), { instanceOf: InvalidTransportError });
+  // @ts-expect-error: not a declared transport name
+  const e2 = t.throws(() => a.make.options({ tensorTransport: 'nope' }), { instanceOf: InvalidTransportError });
+  t.regex(e2!.message, /make\.options\(\): unknown tensor transport 'nope'\. Installed: .*tcp-test/);
   const b = await spawn(Producer);
   const err = await t.throwsAsync(createCollectiveGroup([a, b], { backend: 'missing-lib' }), { instanceOf: TransportUnavailableError });
   t.regex(err!.message, /libmissing.so.1 not found.*apt-get install libmissing-dev/);

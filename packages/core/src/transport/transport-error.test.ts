@@ -30,3 +30,20 @@ test('the unknown-transport error suggests npm install only for the project\'s o
   const proto = new InvalidTransportError('constructor', []);
   t.notRegex(proto.message, /npm install/);
 });
+
+test('the unknown-transport error names the intended transport for a typo, and invents no package', (t) => {
+  const typo = new InvalidTransportError('Gloo', []);
+  t.is(typo.suggestion, 'gloo');
+  t.regex(typo.message, /unknown tensor transport 'Gloo': did you mean 'gloo'\?/);
+  t.regex(typo.message, /npm install @tensorwire\/gloo/);
+  t.notRegex(typo.message, /@tensorwire\/Gloo/);
+  const installedTypo = new InvalidTransportError('nixll', ['nixl']);
+  t.regex(installedTypo.message, /did you mean 'nixl'\?/);
+  t.notRegex(installedTypo.message, /npm install/, 'an installed transport needs no install');
+  const nccl = new InvalidTransportError('nccl', ['gloo']);
+  t.regex(nccl.message, /No 'nccl' transport is published yet: use one that is \('gloo', 'nixl'\)/);
+  t.notRegex(nccl.message, /npm install/);
+  const store = new InvalidTransportError('object_store', []);
+  t.regex(store.message, /did you mean 'object-store'\?/);
+  t.notRegex(store.message, /npm install|Import the package/);
+});
