@@ -103,7 +103,7 @@ export function registerConformanceSuite(
       continue;
     }
     if (device === 'cuda') {
-      r.skip('endpoint/cuda: all tests', 'the suite cannot create CUDA tensors yet (needs @tensorwire/cuda and a GPU)');
+      r.skip('endpoint/cuda: all tests', 'the suite cannot create CUDA tensors yet (needs a CUDA device backend, registerDeviceBackend, and a GPU; none is published)');
       continue;
     }
     const ctx = { target: resolved, options: opts, device };

@@ -20,7 +20,7 @@ export function cpuBytes(t: TransportTensor, what: string): Uint8Array {
     throw new GlooError(
       'GLOO_DEVICE_TENSOR',
       `${what}: the gloo transport moves CPU tensors only, got a tensor on '${t.device}'. ` +
-        `Use tensorTransport 'nccl' for CUDA tensors, or move the tensor to the CPU first.`,
+        `Move the tensor to the CPU first (tensor.cpu()), or use a transport that declares 'cuda' in supports.devices.`,
     );
   }
   return t.bytes();
