@@ -20,6 +20,11 @@ let runtime: Runtime | null = null;
  * before (e.g. `import '@tensorwire/gloo'`) or named in `options.transports` are loaded here
  * and in every actor process.
  *
+ * Inside an actor process `init()` never settles: an actor process imports the module that
+ * defines its class, and when that module is the driver's script, the code after `init()`
+ * must not run there. The code before it does run, once per actor: keep actor classes in a
+ * module of their own, or guard such code with `isActorProcess()`.
+ *
  * @example
  * ```ts
  * import '@tensorwire/gloo';

@@ -4,7 +4,9 @@
  */
 import 'reflect-metadata';
 import { spawn as spawnProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { injectable } from 'tsyringe';
+import { actorOutputPrefix, PrefixedOutput } from './prefixed-output';
 
 export interface LaunchSpec {
   readonly actorId: string;
@@ -15,6 +17,12 @@ export interface LaunchSpec {
   readonly env: NodeJS.ProcessEnv;
   /** Extra Node flags for the process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
   readonly execArgv?: readonly string[];
+  /**
+   * When set, each line the process prints (stdout and stderr) is forwarded through the
+   * driver's own stdout/stderr prefixed `(<outputLabel> pid=<pid>) `, as Ray does; the runtime
+   * passes the actor's class name. Undefined: the process writes to the driver's terminal as is.
+   */
+  readonly outputLabel?: string;
 }
 
 export interface LaunchedProcess {
@@ -42,16 +50,32 @@ export function actorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, GLIBC_TUNABLES: ACTOR_MALLOC_TUNABLES };
 }
 
-/** Starts each actor as a child Node process sharing the driver's stdout/stderr. */
+/**
+ * How long the end of a process waits for its output pipes to close after it exited, so its
+ * last lines are forwarded before anyone hears of the exit. Only a process that handed its
+ * pipes on (a child of its own still running) makes this wait run out.
+ */
+const OUTPUT_DRAIN_MS = 1000;
+
+/**
+ * Starts each actor as a child Node process. Its output reaches the driver's stdout/stderr,
+ * line by line with a `(ClassName pid=123) ` prefix when the spec has an outputLabel.
+ */
 @injectable()
 export class ChildProcessLauncher implements Launcher {
   launch(spec: LaunchSpec): LaunchedProcess {
+    const piped = spec.outputLabel !== undefined;
     const child = spawnProcess(process.execPath, [...(spec.execArgv ?? []), spec.entry], {
       env: actorEnv(spec.env),
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'],
     });
     // The driver's liveness is governed by its pending work, not by its children.
     child.unref();
+    if (piped) {
+      const prefix = actorOutputPrefix(spec.outputLabel!, child.pid);
+      forward(child.stdout!, new PrefixedOutput(prefix, (b) => process.stdout.write(b)));
+      forward(child.stderr!, new PrefixedOutput(prefix, (b) => process.stderr.write(b)));
+    }
     let exited: { code: number | null; signal: string | null } | null = null;
     const listeners: Array<(c: number | null, s: string | null) => void> = [];
     const onEnd = (code: number | null, signal: string | null): void => {
@@ -59,7 +83,13 @@ export class ChildProcessLauncher implements Launcher {
       exited = { code, signal };
       listeners.forEach((l) => l(code, signal));
     };
-    child.on('exit', onEnd);
+    if (piped) {
+      // 'close' comes after 'exit' once the output pipes are drained and closed.
+      child.on('close', onEnd);
+      child.on('exit', (code, signal) => setTimeout(() => onEnd(code, signal), OUTPUT_DRAIN_MS).unref());
+    } else {
+      child.on('exit', onEnd);
+    }
     child.on('error', (err) => {
       process.stderr.write(`[tensorwire] could not start actor ${spec.name}: ${err.message}\n`);
       onEnd(null, null);
@@ -75,4 +105,12 @@ export class ChildProcessLauncher implements Launcher {
       },
     };
   }
+}
+
+/** Pipe a child's output stream into `out`, without the pipe keeping the driver alive. */
+function forward(stream: Readable, out: PrefixedOutput): void {
+  stream.on('data', (chunk: Buffer) => out.push(chunk));
+  stream.on('end', () => out.end());
+  stream.on('error', () => out.end());
+  (stream as Readable & { unref?: () => void }).unref?.();
 }

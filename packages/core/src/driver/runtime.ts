@@ -210,7 +210,10 @@ export class Runtime implements CoreContext {
         rejectStarted = rej;
       });
       promise.catch(() => {});
-      const proc = this.launcher.launch({ actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv });
+      const proc = this.launcher.launch({
+        actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv,
+        outputLabel: this.options.prefixActorOutput ? meta.className : undefined,
+      });
       const rec: ActorRecord = {
         info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(), declared: new Set(),
         started: { resolve: resolveStarted, reject: rejectStarted, promise },

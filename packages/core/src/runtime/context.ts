@@ -58,7 +58,18 @@ export function requireContext(what: string): CoreContext {
   return current;
 }
 
-/** True inside an actor process. */
+/**
+ * True inside an actor process. An actor process imports the module that defines its class,
+ * so that module's top-level code runs in every actor too; guard driver-only code with this
+ * (or, better, keep actor classes in a module of their own).
+ *
+ * @example
+ * ```ts
+ * if (!isActorProcess()) {
+ *   console.log('starting'); // printed once, by the driver, not once per actor
+ * }
+ * ```
+ */
 export function isActorProcess(): boolean {
   return process.env.TENSORWIRE_ACTOR_ID !== undefined;
 }

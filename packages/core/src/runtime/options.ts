@@ -47,6 +47,13 @@ export interface RuntimeOptions {
    * authenticated are held to a fixed 16 KiB whatever this says.
    */
   maxFrameBytes?: number;
+  /**
+   * Forward what actors print through the driver's stdout/stderr, each line prefixed with the
+   * actor's class and pid, `(Worker pid=123) ...`, as Ray does (default true). False, or the
+   * environment variable TENSORWIRE_PREFIX_ACTOR_OUTPUT=0, lets actors write to the terminal
+   * as they are.
+   */
+  prefixActorOutput?: boolean;
 }
 
 export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port'>> {
@@ -66,7 +73,11 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
       `init: host must be 'unix' (the default) or a non-empty host name or address to listen on, e.g. '127.0.0.1', got ${JSON.stringify(o.host)}`,
     );
   }
+  if (o.prefixActorOutput !== undefined && typeof o.prefixActorOutput !== 'boolean') {
+    throw new InvalidArgumentError(`init: prefixActorOutput must be true or false, got ${JSON.stringify(o.prefixActorOutput)}`);
+  }
   return {
+    prefixActorOutput: o.prefixActorOutput ?? process.env.TENSORWIRE_PREFIX_ACTOR_OUTPUT !== '0',
     transports: o.transports ?? [],
     transportOptions: o.transportOptions ?? {},
     transferTimeoutMs: o.transferTimeoutMs ?? 60_000,
