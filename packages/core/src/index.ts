@@ -38,7 +38,7 @@ export type { SpawnOptions } from './driver/runtime';
 export type { ActorStats } from './runtime/protocol';
 export type { TensorMeta } from './gpu/gpu-object';
 
-export { init, shutdown, isInitialized } from './api/lifecycle';
+export { init, shutdown, isInitialized, type ShutdownOptions } from './api/lifecycle';
 export { get, put, wait, free } from './api/objects';
 export { spawn, kill, actorStats, objectStoreStats, type SpawnRest } from './api/actors';
 export { emptyRegistered } from './api/registered-memory';

@@ -12,6 +12,7 @@ import { ConsoleLogger, systemClock } from '../log/logger';
 import { resolveOptions, type RuntimeOptions } from '../runtime/options';
 import { Runtime } from '../driver/runtime';
 import { TOKENS } from '../runtime/tokens';
+import { checkDurationMs } from '../runtime/validate';
 
 let runtime: Runtime | null = null;
 
@@ -91,13 +92,34 @@ function missingModuleHint(name: string): string {
   return `install the package that provides it (\`npm install ${packageName}\`) or give an absolute path`;
 }
 
-/** Stop every actor process and release everything; afterwards Node can exit. Safe to call twice. */
-export async function shutdown(): Promise<void> {
+/** Options of {@link shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * How long actors may take to finish what they are doing and exit on their own, in ms
+   * (default 5000). Actors still running then (a long call, a synchronous loop) are killed.
+   * 0 kills every actor at once.
+   */
+  graceMs?: number;
+}
+
+/**
+ * Stop every actor process and release everything; afterwards Node can exit. Calls still in
+ * flight fail with RuntimeStateError. Each actor is asked to exit and given `graceMs` (5 s by
+ * default) to do so; a busy one is then killed, so shutdown can take that long. Safe to call twice.
+ *
+ * @example
+ * ```ts
+ * await shutdown();                  // waits up to 5 s for busy actors
+ * await shutdown({ graceMs: 0 });    // kills them at once
+ * ```
+ */
+export async function shutdown(options: ShutdownOptions = {}): Promise<void> {
+  const graceMs = checkDurationMs('shutdown: graceMs', (options ?? {}).graceMs, 0);
   const rt = runtime;
   runtime = null;
   if (!rt) return;
   if (currentContext() === rt) setContext(null);
-  await rt.shutdown();
+  await rt.shutdown(graceMs);
 }
 
 /** The driver runtime of this process (throws when not initialized). */

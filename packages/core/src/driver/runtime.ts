@@ -57,6 +57,13 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
 
 const WORKER_ENTRY = path.join(__dirname, '..', 'worker', 'worker-main.js');
 
+/** How long `shutdown()` lets actors finish and exit on their own before killing them (ShutdownOptions.graceMs). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/** Of the grace, at most this much goes to destroying collective groups. */
+const GROUP_DESTROY_MS = 2000;
+/** How long a killed process may take to be reported gone before shutdown goes on without it. */
+const KILL_WAIT_MS = 2000;
+
 @injectable()
 export class Runtime implements CoreContext {
   readonly kind = 'driver' as const;
@@ -640,34 +647,43 @@ export class Runtime implements CoreContext {
 
   // ---- shutdown ------------------------------------------------------------------------
 
-  async shutdown(): Promise<void> {
+  /** Stop every actor: `graceMs` is how long they may take to exit on their own before they are killed. */
+  async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopped';
     // Keep Node alive until every actor is gone, even though all handles are unref'd.
     const keep = setInterval(() => {}, 1 << 30);
     try {
-      await this.stopEverything();
+      await this.stopEverything(graceMs);
     } finally {
       clearInterval(keep);
     }
   }
 
-  private async stopEverything(): Promise<void> {
+  private async stopEverything(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
     // Calls in flight fail with the reason (not as actor deaths): the runtime is going away.
     const stopped = toWireError(new RuntimeStateError('the runtime was shut down before this object was ready'));
     for (const e of this.objects.values()) this.fail(e, stopped, true);
-    await Promise.race([this.collectives.destroyAll('runtime shut down'), delay(2000)]);
+    await Promise.race([this.collectives.destroyAll('runtime shut down'), delay(Math.min(GROUP_DESTROY_MS, graceMs))]);
     const exits: Promise<void>[] = [];
-    for (const rec of this.actors.values()) {
-      if (rec.state === 'dead') continue;
+    const running = [...this.actors.values()].filter((rec) => rec.state !== 'dead');
+    const asked = running.filter((rec) => rec.conn && graceMs > 0);
+    for (const rec of running) {
       exits.push(new Promise<void>((resolve) => rec.proc.onExit(() => resolve())));
-      if (rec.conn) rec.conn.request('shutdown').catch(() => {});
+      if (asked.includes(rec)) rec.conn!.request('shutdown').catch(() => {});
       else rec.proc.kill('SIGKILL');
     }
     const all = Promise.all(exits);
-    if ((await Promise.race([all.then(() => 'done'), delay(3000)])) !== 'done') {
-      for (const rec of this.actors.values()) rec.proc.kill('SIGKILL');
-      await Promise.race([all, delay(2000)]);
+    const left = deadline - Date.now();
+    if (left <= 0 || (await Promise.race([all.then(() => 'done'), delay(left)])) !== 'done') {
+      // A busy actor (a long call, a synchronous loop) cannot answer: it is killed, not waited for.
+      const late = asked.filter((rec) => rec.state !== 'dead');
+      if (late.length) {
+        this.logger.info(`shutdown: killing ${late.map((r) => r.info.name).join(', ')}, still running after graceMs ${graceMs} ms`);
+      }
+      for (const rec of late) rec.proc.kill('SIGKILL');
+      await Promise.race([all, delay(KILL_WAIT_MS)]);
     }
     await this.server.stop();
     await this.endpoints.closeAll();

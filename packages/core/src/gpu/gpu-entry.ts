@@ -19,9 +19,10 @@ export interface GpuEntry {
    * tensors until they finish. Kept per reader so that a reader's death settles its count.
    */
   readonly reads: Map<string, number>;
-  /** actors that received a copy of the GPU object (for the intra-actor warning) */
+  /** actors that received a copy of the GPU object (for the back-to-the-producer note) */
   sentTo: Set<string>;
-  warnedMutable?: boolean;
+  /** the back-to-the-producer note was logged (once per object) */
+  mutableNoted?: boolean;
   /** free requested while reads were in flight */
   freeDeferred?: boolean;
 }

@@ -60,9 +60,10 @@ export class GpuObjectManager {
     if (notGpu) return notGpu;
     const gpu = e.gpu!;
     if (gpu.producerId === consumerId) {
-      if (e.sentTo.size > 0 && !e.warnedMutable) {
-        e.warnedMutable = true;
-        this.port.logger.warn(
+      // Once per object, at info: the spec's own walkthrough does this, so it is no warning.
+      if (e.sentTo.size > 0 && !e.mutableNoted) {
+        e.mutableNoted = true;
+        this.port.logger.info(
           `object ${e.id} goes back to its producer ${gpu.producerName}, which uses the very same (mutable) tensors; ` +
             `${[...e.sentTo].map((id) => this.port.actorName(id)).join(', ')} received a copy earlier ` +
             'and will not see changes the producer makes from now on',
