@@ -4,7 +4,6 @@
  * Environment: BENCH_SIZES (comma-separated bytes) to narrow the sizes, BENCH_SKIP (comma list
  * of 'gloo', 'nixl', 'torch') to skip sections.
  */
-import 'reflect-metadata';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { init, shutdown, spawn } from '@tensorwire/core';

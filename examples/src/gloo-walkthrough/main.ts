@@ -4,7 +4,6 @@
  * back to its producer, `get`, and destroying the group.
  * Run: npm run example   (or: node examples/dist/gloo-walkthrough/main.js)
  */
-import 'reflect-metadata';
 import {
   actorStats, createCollectiveGroup, destroyCollectiveGroup, get, getCollectiveGroups, init, shutdown, spawn,
 } from '@tensorwire/core';

@@ -3,7 +3,6 @@
  * consumer (or `get` in the driver) reads the tensors straight from the producer's memory.
  * Run: node examples/dist/nixl-walkthrough/main.js
  */
-import 'reflect-metadata';
 import { get, init, shutdown, spawn } from '@tensorwire/core';
 import { MyActor } from './actors';
 

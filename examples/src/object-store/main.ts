@@ -3,7 +3,6 @@
  * store, then consumed by a second actor and fetched by the driver with `get`.
  * Run: node examples/dist/object-store/main.js
  */
-import 'reflect-metadata';
 import { get, init, objectStoreStats, shutdown, spawn } from '@tensorwire/core';
 import { MyActor } from './actors';
 
