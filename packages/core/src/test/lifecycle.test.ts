@@ -7,15 +7,9 @@ import {
   init, shutdown, spawn, get, objectStoreStats, MemoryObjectStore, TOKENS, RuntimeStateError, type EncodedValue,
 } from '../index';
 import { Counter } from './fixtures/actors';
+import { isAlive } from './fixtures/processes';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 test.serial('shutdown with calls in flight fails them, stops every actor and allows a new init', async (t) => {
   await init();

@@ -9,6 +9,7 @@ import {
 } from '../index';
 import { Counter } from './fixtures/actors';
 import { Producer } from './fixtures/gpu-actors';
+import { isAlive } from './fixtures/processes';
 
 class RecordingLogger implements Logger {
   readonly lines: Array<[string, string]> = [];
@@ -35,14 +36,7 @@ class SignalRecordingLauncher implements Launcher {
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 test.serial('a GPU object passed back to its producer after a transfer is reported at info, once, not as a warning', async (t) => {
   const logger = new RecordingLogger();
