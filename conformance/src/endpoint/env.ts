@@ -3,6 +3,7 @@ import type { ExecutionContext } from 'ava';
 import type { EffectiveOptions } from '../options';
 import type { ResolvedTarget } from '../target';
 import { PeerSet, type Peer, type TransferSpec } from '../testing';
+import type { TransportErrorKind } from '@tensorwire/core';
 
 export { nextSeed, tensorSpec as spec } from '../testing';
 
@@ -85,10 +86,23 @@ export async function expectRejectWithin(
   p: Promise<unknown>,
   ms: number,
   what: string,
+  /**
+   * The TransportError kinds the failure may have (the SPI's error contract); 'any' accepts
+   * every kind but still requires a TransportError; undefined checks nothing about the error.
+   */
+  kinds?: readonly TransportErrorKind[] | 'any',
 ): Promise<Error | undefined> {
   const s = await settleWithin(p, ms);
   if (s.status === 'rejected') {
     t.log(`${what}: failed as expected after ${s.ms} ms: ${s.error.message.split('\n')[0]}`);
+    if (kinds !== undefined) {
+      const kind = (s.error as { transportKind?: string }).transportKind;
+      if (kind === undefined) {
+        t.fail(`${what}: the transport threw ${s.error.message.split('\n')[0]}, not a TransportError (see @tensorwire/core/spi)`);
+      } else if (kinds !== 'any' && !kinds.includes(kind as TransportErrorKind)) {
+        t.fail(`${what}: TransportError of kind ${kind}, expected ${kinds.join(' or ')}`);
+      }
+    }
     t.pass();
     return s.error;
   }

@@ -3,6 +3,7 @@
  * `serialization: 'advanced'` so Uint8Array, bigint and Map values in transport descriptors
  * travel as they are. Tensor bytes never cross IPC: both sides derive them from seeds.
  */
+import { isTransportError } from '@tensorwire/core';
 import type { TensorSpec } from '../tensor-spec';
 
 export interface SerializedError {
@@ -10,6 +11,8 @@ export interface SerializedError {
   readonly message: string;
   readonly code?: string;
   readonly stack?: string;
+  /** The TransportError kind (the SPI's error contract), when the error is one. */
+  readonly kind?: string;
 }
 
 /** parent -> child */
@@ -52,7 +55,13 @@ export interface InitArgs {
 /** An error as it crosses IPC (name, message, code and stack survive). */
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) {
-    return { name: e.name, message: e.message, code: (e as { code?: string }).code, stack: e.stack };
+    return {
+      name: e.name,
+      message: e.message,
+      code: (e as { code?: string }).code,
+      stack: e.stack,
+      kind: isTransportError(e) ? e.kind : undefined,
+    };
   }
   return { name: 'NonError', message: String(e) };
 }
@@ -61,6 +70,8 @@ export function serializeError(e: unknown): SerializedError {
 export class PeerError extends Error {
   readonly code?: string;
   readonly remoteName: string;
+  /** The TransportError kind of the peer's error; undefined when it was not a TransportError. */
+  readonly transportKind?: string;
   constructor(
     readonly peer: string,
     readonly cmd: string,
@@ -70,5 +81,6 @@ export class PeerError extends Error {
     this.name = 'PeerError';
     this.code = remote.code;
     this.remoteName = remote.name;
+    this.transportKind = remote.kind;
   }
 }
