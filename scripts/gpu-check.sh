@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The GPU check: on a Linux machine with an NVIDIA GPU, no network and no Node.js, runs from the
+# bundle that scripts/gpu-bundle.sh built (a node binary, the built packages, their run-time
+# dependencies and shared libraries) the CUDA tests, the conformance suite's CUDA variants and
+# the GPU section of the benchmarks, and writes one report (markdown).
+#   bash scripts/gpu-check.sh [--bundle DIR] [--out DIR]   on the GPU machine
+#                                 (defaults: .carry/gpu-bundle next to scripts/, and $OUT or .)
+#   bash scripts/gpu-check.sh --dry-run                   here: builds the bundle, checks its
+#                                 size, and runs the whole report against the mock CUDA driver
+# Each step's tests are counted from ava's TAP output; the report ends with the totals and the
+# script exits non-zero when a test failed. A step whose package is not in the bundle is
+# reported as not run (e.g. before @tensorwire/cuda exists). Needs: bash, tar, xz.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bundle="$here/../.carry/gpu-bundle"
+out="${OUT:-.}"
+dry_run=0
+step_timeout="${TENSORWIRE_GPU_STEP_TIMEOUT:-420}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bundle) bundle="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    *) echo "usage: gpu-check.sh [--bundle DIR] [--out DIR] [--dry-run]" >&2; exit 2 ;;
+  esac
+done
+log() { printf '[gpu-check] %s\n' "$*" >&2; }
+
+if [ "$dry_run" = 1 ]; then
+  bundle="$(bash "$here/gpu-bundle.sh")" || exit 1
+fi
+[ -f "$bundle/node.xz" ] && [ -f "$bundle/tensorwire.tar.xz" ] ||
+  { log "no bundle in $bundle: build it with scripts/gpu-bundle.sh (on a machine with Node.js)"; exit 2; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/tensorwire-gpu-check.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin" "$out"
+xz -dc "$bundle/node.xz" >"$work/bin/node" && chmod +x "$work/bin/node"
+tar -xJf "$bundle/tensorwire.tar.xz" -C "$work"
+export PATH="$work/bin:$PATH"
+export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export UCX_MODULE_DIR="$work/lib/ucx"
+# libnccl from the machine's Python (nvidia-nccl-cu*), when there is one.
+nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(os.path.dirname(nvidia.nccl.__file__), "lib"))' 2>/dev/null || true)"
+[ -z "$nccl_dir" ] || export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$nccl_dir"
+
+report="$out/gpu-report.md"
+mode="GPU machine"
+if [ "$dry_run" = 1 ]; then
+  mode="dry run against the mock CUDA driver (proves the code paths, not the GPU)"
+  mock="$(cd "$work" && node -e "process.stdout.write(require('@tensorwire/cuda/testing').mockLibraryPath)" 2>/dev/null || true)"
+  if [ -n "$mock" ]; then export TENSORWIRE_LIBCUDA="$mock"; else log "no @tensorwire/cuda mock in the bundle"; fi
+fi
+
+{
+  echo "# tensorwire GPU check"
+  echo
+  echo "- when: $(date -u '+%Y-%m-%dT%H:%M:%SZ'); mode: $mode"
+  echo "- machine: $(uname -srm), $(nproc) CPUs"
+  echo "- node: $(node -v 2>&1)"
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    echo "- GPUs: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | paste -sd ';')"
+  else
+    echo "- GPUs: nvidia-smi not found"
+  fi
+  echo "- libnccl: ${nccl_dir:-not found}"
+  echo "- bundle: $(du -ch "$bundle"/node.xz "$bundle"/tensorwire.tar.xz | tail -1 | cut -f1)"
+  echo
+  echo "| step | passed | failed | skipped | seconds |"
+  echo "| --- | --- | --- | --- | --- |"
+} >"$report"
+
+total_passed=0 total_failed=0 total_skipped=0
+# run_step TITLE DIR AVA_ARGS...: ava --tap in DIR (relative to the bundle), counted into the report.
+run_step() {
+  local title=$1 dir=$2 tap="$work/step.tap" start=$SECONDS rc p f s complete
+  shift 2
+  if [ ! -d "$work/$dir" ]; then
+    echo "| $title | – | – | – | not run: $dir is not in the bundle |" >>"$report"
+    return
+  fi
+  log "$title: ava $*"
+  (cd "$work/$dir" && timeout -k 20 "$step_timeout" node "$work/node_modules/ava/entrypoints/cli.mjs" --tap "$@") >"$tap" 2>"$work/step.err"
+  rc=$?
+  read -r p f s complete <<<"$(node "$work/scripts/lib/tap-tally.js" "$tap" | head -n1)"
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  total_passed=$((total_passed + p)) total_failed=$((total_failed + f)) total_skipped=$((total_skipped + s))
+  echo "| $title | $p | $f | $s | $((SECONDS - start))$( [ "$rc" -eq 0 ] || echo " (exit $rc)") |" >>"$report"
+  cp "$tap" "$out/$(echo "$title" | tr -c 'A-Za-z0-9._-' '-' | sed 's/-*$//').tap" 2>/dev/null || true
+  grep -E '^not ok' "$tap" | sed 's/^/    /' >>"$work/failures"
+}
+
+run_step "cuda package tests" packages/cuda
+run_step "cuda-ipc plugin tests" plugins/cuda-ipc
+run_step "conformance, CUDA variants" conformance --match '*cuda*'
+if [ -f "$work/benchmarks/dist/gpu/main.js" ]; then
+  log "benchmarks: GPU section"
+  (cd "$work" && timeout -k 20 "$step_timeout" node benchmarks/dist/gpu/main.js --out "$out") >>"$work/bench.txt" 2>&1 ||
+    echo "benchmarks GPU section failed (exit $?)" >>"$work/bench.txt"
+else
+  echo "benchmarks GPU section: not in the bundle" >"$work/bench.txt"
+fi
+
+{
+  echo
+  echo "## Benchmarks"
+  echo
+  sed 's/^/    /' "$work/bench.txt"
+  if [ -s "$work/failures" ]; then
+    echo
+    echo "## Failed tests"
+    echo
+    cat "$work/failures"
+  fi
+  echo
+  echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
+} >>"$report"
+cat "$report"
+[ "$total_failed" -eq 0 ]
