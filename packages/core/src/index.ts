@@ -10,9 +10,13 @@ export { transportName, type TensorTransports, type TensorTransportName, type Co
 export * from './errors/errors';
 
 export { Tensor } from './tensor/tensor';
-export type { TensorOptions, RandnOptions } from './tensor/tensor';
+export type { TensorOptions, RandnOptions, DevicePointerOptions, ToAsyncOptions } from './tensor/tensor';
 export * from './tensor/dtypes';
-export { registerDeviceBackend, type DeviceBackend, type DeviceBuffer } from './tensor/device';
+export {
+  registerDeviceBackend, getDeviceBackend,
+  type DeviceBackend, type DeviceBuffer, type DeviceStream, type DeviceCopyOptions, type DeviceMemoryStats,
+  type DeviceInfo, type DeviceProbe,
+} from './tensor/device';
 
 export { ObjectRef, isObjectRef } from './objects/object-ref';
 export type { ObjectStore, ObjectStoreStats } from './objects/object-store';

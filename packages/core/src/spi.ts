@@ -1,7 +1,8 @@
 /**
- * `@tensorwire/core/spi`: what a transport package needs, and nothing else. A transport author
- * imports from here (the types of the tensor transport SPI, the TransportError contract,
- * `registerTransport`); users import `@tensorwire/core`.
+ * `@tensorwire/core/spi`: what a transport or device package needs, and nothing else. A
+ * transport author imports from here (the types of the tensor transport SPI, the TransportError
+ * contract, `registerTransport`); a device package its SPI (`DeviceBackend`,
+ * `registerDeviceBackend`, `DeviceUnavailableError`); users import `@tensorwire/core`.
  *
  * @example
  * ```ts
@@ -12,4 +13,9 @@
  */
 export * from './transport/spi';
 export { registerTransport, getTransport, hasTransport, listTransports, registeredTransports, OBJECT_STORE, type RegisteredTransport } from './transport/registry';
-export { TensorwireError } from './errors/errors';
+export { TensorwireError, DeviceUnavailableError } from './errors/errors';
+export {
+  registerDeviceBackend, getDeviceBackend, unregisterDeviceBackend,
+  type DeviceBackend, type DeviceBuffer, type DeviceStream, type DeviceCopyOptions, type DeviceMemoryStats,
+  type DeviceInfo, type DeviceProbe,
+} from './tensor/device';

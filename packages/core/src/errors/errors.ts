@@ -62,6 +62,23 @@ export class TransportUnavailableError extends TensorwireError {
 }
 
 /**
+ * A device ('cuda') cannot be used here: no backend registered, no driver, no device. A
+ * TransportUnavailableError (same `code`, so existing handlers catch it) whose message names the
+ * device rather than a transport, what is missing and the fix.
+ *
+ * @example
+ * ```ts
+ * try { Tensor.ones([2]).cuda(); } catch (e) { if (e instanceof DeviceUnavailableError) console.log(e.fix); }
+ * ```
+ */
+export class DeviceUnavailableError extends TransportUnavailableError {
+  constructor(readonly device: string, readonly detail: string, readonly fix?: string) {
+    super(device, detail, fix);
+    this.message = `${device === 'cuda' ? 'CUDA' : device} is not available here: ${detail}${fix ? `. Fix: ${fix}` : ''}`;
+  }
+}
+
+/**
  * Transport packages published by this project, for install hints only (core never loads
  * them by name). A third-party name gets no `npm install` suggestion: we cannot know its package.
  */

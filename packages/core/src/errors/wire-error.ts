@@ -58,6 +58,7 @@ const CLASSES: Record<string, new (...a: never[]) => Error> = {
   TaskError: E.TaskError,
   TransferError: E.TransferError,
   TransportUnavailableError: E.TransportUnavailableError,
+  DeviceUnavailableError: E.DeviceUnavailableError,
   InvalidTransportError: E.InvalidTransportError,
   CollectiveGroupError: E.CollectiveGroupError,
   GetTimeoutError: E.GetTimeoutError,

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { inspect } from 'util';
-import { InvalidArgumentError, TransportUnavailableError } from '../errors/errors';
-import { registerDeviceBackend, unregisterDeviceBackend, type DeviceBackend, type DeviceBuffer } from './device';
+import { DeviceUnavailableError, InvalidArgumentError, RuntimeStateError, TransportUnavailableError } from '../errors/errors';
+import { countDevices, registerDeviceBackend, unregisterDeviceBackend, type DeviceBackend, type DeviceBuffer } from './device';
 import { DTYPES, dtypeSize } from './dtypes';
 import { Tensor } from './tensor';
 
@@ -189,13 +189,20 @@ test('cpu() returns the same tensor; cuda without a backend names the fix', (t) 
   const a = Tensor.ones([2]);
   t.is(a.cpu(), a);
   t.is(a.to('cpu'), a);
-  for (const f of [() => a.cuda(), () => a.to('cuda:0'), () => a.to('cuda'), () => Tensor.zeros([2], { device: 'cuda:1' })]) {
+  const attempts = [
+    () => a.cuda(), () => a.to('cuda:0'), () => a.to('cuda'), () => Tensor.zeros([2], { device: 'cuda:1' }),
+    () => Tensor.empty([2], 'int8', { device: 'cuda' }), () => Tensor.full([2], 3, { device: 'cuda' }),
+    () => Tensor.fromDevicePointer(4096n, [2], 'float32', { device: 'cuda:0' }),
+  ];
+  for (const f of attempts) {
     const err = t.throws(f, { instanceOf: TransportUnavailableError });
-    t.regex(err!.message, /CUDA tensors need a CUDA device backend, and none is registered/);
+    t.true(err instanceof DeviceUnavailableError);
+    t.regex(err!.message, /^CUDA is not available here: CUDA tensors need a CUDA device backend, and none is registered/);
     t.regex(err!.message, /registerDeviceBackend\('cuda', backend\)/);
-    t.notRegex(err!.message, /npm install|@tensorwire\/cuda/, 'no unpublished package is suggested');
+    t.notRegex(err!.message, /npm install|@tensorwire\//, 'core names no device package');
     t.is((err as TransportUnavailableError).code, 'TRANSPORT_UNAVAILABLE');
   }
+  t.deepEqual(countDevices('cuda'), { count: 0, reason: "no 'cuda' device backend is registered in this process" });
   t.throws(() => a.to('tpu'), { instanceOf: InvalidArgumentError, message: /unknown device "tpu"/ });
 });
 
@@ -232,7 +239,7 @@ test.serial('with a device backend: cuda(), to(), clone, reshape, cpu() round-tr
     t.is(g.nbytes, 12);
     t.throws(() => g.data, { instanceOf: InvalidArgumentError, message: /on cuda:0; call \.cpu\(\)/ });
     t.throws(() => g.bytes(), { instanceOf: InvalidArgumentError });
-    t.throws(() => g.sum(), { message: /cpu\(\)/ });
+    t.is(g.sum(), 15); // through a copy to the host
     t.is(g.to('cuda:0'), g);
     const g1 = g.to('cuda:1');
     t.is(g1.device, 'cuda:1');
@@ -245,6 +252,143 @@ test.serial('with a device backend: cuda(), to(), clone, reshape, cpu() round-tr
     t.is(g.toString(), 'Tensor(float16, [2, 3], cuda:0)');
     t.throws(() => a.cuda(2), { instanceOf: InvalidArgumentError, message: /cuda:2 does not exist/ });
     t.deepEqual(new Tensor(new Int32Array([1, 2]), [2], { device: 'cuda:1' }).cpu().toArray(), [1, 2]);
+  } finally {
+    unregisterDeviceBackend('cuda');
+  }
+});
+
+/** The fake backend with the optional SPI members: free, fill, async copies, wrap, stats. */
+function fullFakeCuda(): DeviceBackend & { mem: Map<bigint, Uint8Array>; freed: bigint[]; asyncCopies: number } {
+  const base = fakeCuda();
+  const freed: bigint[] = [];
+  const region = (ptr: bigint): [Uint8Array, number] => {
+    for (const [start, bytes] of base.mem) {
+      if (ptr >= start && ptr < start + BigInt(bytes.byteLength) + 1n) return [bytes, Number(ptr - start)];
+    }
+    throw new InvalidArgumentError(`0x${ptr.toString(16)} is not device memory`);
+  };
+  const self = {
+    ...base,
+    freed,
+    asyncCopies: 0,
+    copyFromHost(dst: DeviceBuffer, src: Uint8Array) {
+      const [bytes, offset] = region(dst.devicePtr);
+      bytes.set(src, offset);
+    },
+    copyToHost(src: DeviceBuffer, dst: Uint8Array) {
+      const [bytes, offset] = region(src.devicePtr);
+      dst.set(bytes.subarray(offset, offset + dst.byteLength));
+    },
+    free(b: DeviceBuffer) {
+      freed.push(b.devicePtr);
+    },
+    fill(dst: DeviceBuffer, element: Uint8Array) {
+      const [bytes] = region(dst.devicePtr);
+      for (let i = 0; i < dst.nbytes; i++) bytes[i] = element[i % element.byteLength]!;
+    },
+    async copyFromHostAsync(dst: DeviceBuffer, src: Uint8Array) {
+      self.asyncCopies++;
+      await new Promise((r) => setImmediate(r));
+      self.copyFromHost(dst, src);
+    },
+    async copyToHostAsync(src: DeviceBuffer, dst: Uint8Array) {
+      self.asyncCopies++;
+      await new Promise((r) => setImmediate(r));
+      self.copyToHost(src, dst);
+    },
+    wrap(devicePtr: bigint, nbytes: number, deviceIndex: number): DeviceBuffer {
+      const [bytes, offset] = region(devicePtr);
+      if (offset + nbytes > bytes.byteLength) throw new InvalidArgumentError('runs past the end of its allocation');
+      return { devicePtr, nbytes, deviceIndex };
+    },
+  };
+  return self;
+}
+
+test.serial('device factories fill on the device; at(), item() and sum() read through the host', (t) => {
+  const backend = fullFakeCuda();
+  registerDeviceBackend('cuda', backend);
+  try {
+    const z = Tensor.zeros([2, 2], { device: 'cuda:1', dtype: 'int64' });
+    t.is(z.device, 'cuda:1');
+    t.deepEqual(z.toArray(), [[0n, 0n], [0n, 0n]]);
+    const f = Tensor.full([3], 2.5, { device: 'cuda', dtype: 'float16' });
+    t.deepEqual(f.toArray(), [2.5, 2.5, 2.5]);
+    t.is(f.sum(), 7.5);
+    t.is(f.at(1), 2.5);
+    t.is(Tensor.full([1, 1], true, { device: 'cuda', dtype: 'bool' }).item(), true);
+    t.is(Tensor.ones([], { device: 'cuda', dtype: 'int64' }).item(), 1n);
+    t.throws(() => f.item(), { instanceOf: InvalidArgumentError, message: /3 elements/ });
+    t.throws(() => f.at(3), { instanceOf: InvalidArgumentError, message: /out of range/ });
+    const e = Tensor.empty([4], 'int32', { device: 'cuda:0' });
+    t.is(e.nbytes, 16);
+    t.is(Tensor.zeros([0], { device: 'cuda' }).numel, 0);
+    t.is(Tensor.arange(4, undefined, 1, { dtype: 'int32' }).at(3), 3);
+  } finally {
+    unregisterDeviceBackend('cuda');
+  }
+});
+
+test.serial('release() frees device memory once; views and later uses fail with RuntimeStateError', (t) => {
+  const backend = fullFakeCuda();
+  registerDeviceBackend('cuda', backend);
+  try {
+    const g = Tensor.ones([6], { device: 'cuda' });
+    const view = g.reshape([2, 3]);
+    const ptr = g.devicePtr!;
+    g.release();
+    g.release();
+    t.deepEqual(backend.freed, [ptr], 'freed once');
+    t.true(g.released);
+    t.true(view.released);
+    for (const use of [() => g.cpu(), () => view.sum(), () => g.devicePtr, () => view.clone(), () => g.deviceBuffer]) {
+      t.throws(use, { instanceOf: RuntimeStateError, message: /device memory was released/ });
+    }
+    t.is(g.toString(), 'Tensor(float32, [6], cuda:0, released)');
+    const c = Tensor.ones([2]);
+    c.release();
+    t.true(c.released);
+    t.throws(() => c.data, { instanceOf: RuntimeStateError, message: /CPU tensor was released/ });
+  } finally {
+    unregisterDeviceBackend('cuda');
+  }
+});
+
+test.serial('fromDevicePointer wraps memory without a copy, keeps keepAlive, never frees it', async (t) => {
+  const backend = fullFakeCuda();
+  registerDeviceBackend('cuda', backend);
+  try {
+    const owner = Tensor.arange(8, undefined, 1, { dtype: 'int32', device: 'cuda' });
+    const ptr = owner.devicePtr! + 8n; // elements 2..7
+    const w = Tensor.fromDevicePointer(ptr, [2, 3], 'int32', { device: 'cuda:0', keepAlive: owner });
+    t.is(w.devicePtr, ptr);
+    t.deepEqual(w.toArray(), [[2, 3, 4], [5, 6, 7]]);
+    w.release();
+    t.deepEqual(backend.freed, [], 'foreign memory is not freed');
+    t.throws(() => Tensor.fromDevicePointer(ptr + 2n, [1], 'int32', { device: 'cuda' }), { message: /not aligned/ });
+    t.throws(() => Tensor.fromDevicePointer(ptr, [100], 'int32', { device: 'cuda' }), { message: /past the end/ });
+    t.throws(() => Tensor.fromDevicePointer(ptr, [1], 'int32', { device: 'cpu' }), { instanceOf: InvalidArgumentError });
+    t.throws(() => Tensor.fromDevicePointer(5 as unknown as bigint, [1], 'int32', { device: 'cuda' }), { message: /bigint/ });
+  } finally {
+    unregisterDeviceBackend('cuda');
+  }
+});
+
+test.serial('toAsync uses the async copies and resolves to a copy (or the tensor itself)', async (t) => {
+  const backend = fullFakeCuda();
+  registerDeviceBackend('cuda', backend);
+  try {
+    const a = Tensor.arange(5, undefined, 1, { dtype: 'float64' });
+    t.is(await a.toAsync('cpu'), a);
+    const g = await a.cudaAsync(1);
+    t.is(g.device, 'cuda:1');
+    const back = await g.cpuAsync();
+    t.true(back.equals(a));
+    t.is(backend.asyncCopies, 2);
+    const g2 = await g.toAsync('cuda:0'); // no async D2D in this fake: the synchronous one
+    t.true(g2.cpu().equals(a));
+    g.release();
+    await t.throwsAsync(g.cpuAsync(), { instanceOf: RuntimeStateError });
   } finally {
     unregisterDeviceBackend('cuda');
   }

@@ -3,9 +3,20 @@
  * (CUDA, through a registered device backend). Core keeps it small on purpose: enough to build,
  * move, check and sum tensors; real math belongs to other libraries.
  */
-import { InvalidArgumentError } from '../errors/errors';
+import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
 import type { TransportTensor } from './transport-tensor';
-import { backendFor, parseDevice, type DeviceBuffer, type ParsedDevice } from './device';
+import {
+  assertLive,
+  backendFor,
+  isReleased,
+  markForeign,
+  parseDevice,
+  releaseBuffer,
+  type DeviceBackend,
+  type DeviceBuffer,
+  type DeviceCopyOptions,
+  type ParsedDevice,
+} from './device';
 import {
   allocateArray,
   arrayFitsDType,
@@ -35,6 +46,26 @@ export interface TensorOptions {
 export interface RandnOptions extends TensorOptions {
   /** Seed for a deterministic generator (tests); Math.random when omitted. */
   seed?: number;
+}
+
+/** Options of {@link Tensor.fromDevicePointer}. */
+export interface DevicePointerOptions {
+  /** 'cuda' or 'cuda:N': the device the memory is on. */
+  device: string;
+  /**
+   * What owns the memory (e.g. the other library's tensor object): kept alive as long as this
+   * tensor or a view of it lives, and dropped by `release()`. tensorwire never frees the memory.
+   */
+  keepAlive?: unknown;
+}
+
+/** Options of {@link Tensor.toAsync}. */
+export interface ToAsyncOptions {
+  /**
+   * The stream (from the device package) to queue the copy on; the device's default stream
+   * when omitted. Copies on one stream run in the order they were submitted.
+   */
+  stream?: DeviceCopyOptions['stream'];
 }
 
 const BRAND = Symbol.for('tensorwire.Tensor');
@@ -82,8 +113,10 @@ export class Tensor implements TransportTensor {
   readonly shape: readonly number[];
   readonly numel: number;
   private readonly _device: ParsedDevice;
-  private readonly _data: TypedArray | undefined;
+  private _data: TypedArray | undefined;
   private readonly _storage: DeviceBuffer | undefined;
+  /** CPU tensors: release() was called (device tensors track release on their DeviceBuffer). */
+  private _released = false;
 
   /**
    * Wrap `data` (no copy for CPU). `shape` defaults to `[data.length]`; `options.dtype` is
@@ -136,9 +169,14 @@ export class Tensor implements TransportTensor {
     return x instanceof Tensor || (typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true);
   }
 
-  /** A tensor of zeros. */
+  /** A tensor of zeros. On a device it is filled there (no host copy when the backend can fill). */
   static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-    return Tensor.empty(shape, options.dtype ?? 'float32', options);
+    const dtype = options.dtype ?? 'float32';
+    assertDType(dtype);
+    const n = checkShape(shape, 'Tensor.zeros');
+    const device = parseDevice(options.device ?? 'cpu');
+    if (device.kind !== 'cpu') return filledOnDevice(device, dtype, shape, allocateArray(dtype, 1));
+    return new Tensor(allocateArray(dtype, n), shape, { dtype });
   }
 
   /** A tensor of ones. */
@@ -151,12 +189,15 @@ export class Tensor implements TransportTensor {
     const dtype = options.dtype ?? 'float32';
     assertDType(dtype);
     const n = checkShape(shape, 'Tensor.full');
-    const data = allocateArray(dtype, n);
+    const device = parseDevice(options.device ?? 'cpu');
+    // On a device only one element is made on the host: the device fills the rest.
+    const data = allocateArray(dtype, device.kind === 'cpu' ? n : 1);
     let stored: number | bigint;
     if (typeof value === 'bigint') stored = dtype === 'int64' ? value : numberToStored(dtype, Number(value));
     else stored = numberToStored(dtype, typeof value === 'boolean' ? Number(value) : value);
     (data as { fill(v: number | bigint): unknown }).fill(stored);
-    return new Tensor(data, shape, { dtype, device: options.device });
+    if (device.kind !== 'cpu') return filledOnDevice(device, dtype, shape, data);
+    return new Tensor(data, shape, { dtype });
   }
 
   /**
@@ -198,11 +239,18 @@ export class Tensor implements TransportTensor {
     return new Tensor(arrayFromNumbers(dtype, n, next), shape, { dtype, device: options.device });
   }
 
-  /** A zero-filled tensor (JavaScript memory is always initialized). */
+  /**
+   * A tensor whose contents are undefined (like torch.empty): for buffers that are overwritten
+   * whole. On a device it is only allocated (reused memory keeps what it held).
+   */
   static empty(shape: readonly number[], dtype: DType = 'float32', options: { device?: string } = {}): Tensor {
     assertDType(dtype);
     const n = checkShape(shape, 'Tensor.empty');
-    if (options.device && options.device !== 'cpu') return new Tensor(allocateArray(dtype, n), shape, { dtype, device: options.device });
+    const device = parseDevice(options.device ?? 'cpu');
+    if (device.kind !== 'cpu') {
+      const storage = backendFor(device).allocate(device.index, n * dtypeSize(dtype));
+      return Tensor.fromDeviceBuffer(storage, dtype, shape, device.name);
+    }
     // Uninitialized, like torch.empty: receive buffers are overwritten whole, and zeroing
     // large ones costs a full pass over memory. allocUnsafeSlow gives a dedicated, aligned buffer.
     return Tensor.fromBytes(Buffer.allocUnsafeSlow(n * dtypeSize(dtype)), dtype, shape);
@@ -242,7 +290,41 @@ export class Tensor implements TransportTensor {
     if (storage.nbytes !== n * dtypeSize(dtype)) {
       throw new InvalidArgumentError(`Tensor.fromDeviceBuffer: ${dtype} shape ${fmtShape(shape)} needs ${n * dtypeSize(dtype)} bytes, got ${storage.nbytes}`);
     }
-    return Object.assign(t, { dtype, shape: Object.freeze([...shape]), numel: n, _device: d, _data: undefined, _storage: storage, [BRAND]: true });
+    return Object.assign(t, { dtype, shape: Object.freeze([...shape]), numel: n, _device: d, _data: undefined, _storage: storage, _released: false, [BRAND]: true });
+  }
+
+  /**
+   * A tensor over device memory that another library in this process allocated (a GPU object
+   * without a copy). The memory must hold numel × element size bytes at `ptr` on `options.device`;
+   * the device backend checks that it is device memory there (when it can). tensorwire never frees
+   * it: `options.keepAlive` (the owner) is kept alive while this tensor or a view of it lives, and
+   * `release()` drops it.
+   *
+   * @example
+   * ```ts
+   * // ptr: a CUdeviceptr from another library (e.g. a CuPy array's data.ptr, passed as a bigint)
+   * const t = Tensor.fromDevicePointer(ptr, [1024, 1024], 'float32', { device: 'cuda:0', keepAlive: owner });
+   * t.devicePtr === ptr; // true: no copy
+   * ```
+   */
+  static fromDevicePointer(ptr: bigint, shape: readonly number[], dtype: DType, options: DevicePointerOptions): Tensor {
+    if (typeof ptr !== 'bigint' || ptr < 0n || ptr >= 2n ** 64n) {
+      throw new InvalidArgumentError(`Tensor.fromDevicePointer: ptr must be a device address as a bigint, got ${describe(ptr)}`);
+    }
+    assertDType(dtype);
+    const n = checkShape(shape, 'Tensor.fromDevicePointer');
+    const device = parseDevice(options?.device ?? 'cpu');
+    if (device.kind === 'cpu') {
+      throw new InvalidArgumentError("Tensor.fromDevicePointer: options.device must name a device such as 'cuda:0' (CPU memory: use new Tensor(typedArray))");
+    }
+    const nbytes = n * dtypeSize(dtype);
+    if (nbytes > 0 && ptr % BigInt(dtypeSize(dtype)) !== 0n) {
+      throw new InvalidArgumentError(`Tensor.fromDevicePointer: ptr 0x${ptr.toString(16)} is not aligned for ${dtype} (${dtypeSize(dtype)} bytes)`);
+    }
+    const backend = backendFor(device);
+    const storage = backend.wrap ? backend.wrap(ptr, nbytes, device.index) : { devicePtr: ptr, nbytes, deviceIndex: device.index };
+    markForeign(storage, options.keepAlive);
+    return Tensor.fromDeviceBuffer(storage, dtype, shape, device.name);
   }
 
   // ---------------------------------------------------------------- properties
@@ -264,20 +346,56 @@ export class Tensor implements TransportTensor {
 
   /** The TypedArray holding the elements (CPU tensors only; the very array given to the constructor). */
   get data(): TypedArray {
+    this.assertLive('data');
     if (this._data === undefined) {
-      throw new InvalidArgumentError(`this tensor is on ${this.device}; call .cpu() to read its values`);
+      throw new InvalidArgumentError(`this tensor is on ${this.device}; call .cpu() (or await .cpuAsync()) to read its values`);
     }
     return this._data;
   }
 
-  /** Device address of the first byte for device tensors; undefined on CPU. */
+  /** Device address of the first byte for device tensors; undefined on CPU. Throws once released. */
   get devicePtr(): bigint | undefined {
+    if (this._storage !== undefined) this.assertLive('devicePtr');
     return this._storage?.devicePtr;
   }
 
-  /** The device memory block of a device tensor (undefined on CPU). */
+  /** The device memory block of a device tensor (undefined on CPU). Throws once released. */
   get deviceBuffer(): DeviceBuffer | undefined {
+    if (this._storage !== undefined) this.assertLive('deviceBuffer');
     return this._storage;
+  }
+
+  /** True after `release()` (on this tensor, or on a view of the same device memory). */
+  get released(): boolean {
+    return this._storage !== undefined ? isReleased(this._storage) : this._released;
+  }
+
+  /**
+   * Give the tensor's memory back now instead of when it is garbage-collected. Device memory
+   * returns to the device backend's allocator (a CUDA caching allocator reuses it for the next
+   * tensor); memory from `fromDevicePointer` is not freed, its `keepAlive` is dropped. Afterwards
+   * this tensor, and every view of the same device memory (`reshape`), throws RuntimeStateError
+   * when used. A CPU tensor drops its reference to its array. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const t = Tensor.zeros([1 << 20], { device: 'cuda:0' });
+   * t.release(); // the block is free for the next allocation on cuda:0
+   * ```
+   */
+  release(): void {
+    if (this._storage !== undefined) releaseBuffer(this._storage);
+    else {
+      this._released = true;
+      this._data = undefined;
+    }
+  }
+
+  private assertLive(what: string): void {
+    if (this._storage !== undefined) assertLive(this._storage, what);
+    else if (this._released) {
+      throw new RuntimeStateError(`${what}: this CPU tensor was released (tensor.release()); make a new tensor`);
+    }
   }
 
   /** The bytes of a CPU tensor as a view (no copy). Throws for device tensors. */
@@ -288,8 +406,12 @@ export class Tensor implements TransportTensor {
 
   // ---------------------------------------------------------------- math
 
-  /** Sum of all elements as a number (int64 sums exactly, then converts). 0 for empty tensors. */
+  /**
+   * Sum of all elements as a number (int64 sums exactly, then converts). 0 for empty tensors.
+   * A device tensor is copied to the host first (a blocking copy of the whole tensor).
+   */
   sum(): number {
+    if (this._storage !== undefined) return this.cpu().sum();
     const d = this.data;
     if (this.dtype === 'int64') {
       let s = 0n;
@@ -384,9 +506,40 @@ export class Tensor implements TransportTensor {
 
   // ---------------------------------------------------------------- copies and views
 
+  /**
+   * The element at `index` (one index per dimension): a number, a bigint for int64, a boolean
+   * for bool. A device tensor is copied to the host first (the whole tensor, blocking): read many
+   * elements with `toArray()` or `cpu()` once instead.
+   */
+  at(...index: number[]): number | bigint | boolean {
+    if (index.length !== this.shape.length) {
+      throw new InvalidArgumentError(`at: the tensor has ${this.shape.length} dimension(s), got ${index.length} index(es)`);
+    }
+    let offset = 0;
+    for (let k = 0; k < index.length; k++) {
+      const i = index[k] as number;
+      const size = this.shape[k] as number;
+      if (!Number.isInteger(i) || i < 0 || i >= size) {
+        throw new InvalidArgumentError(`at: index ${i} is out of range for dimension ${k} of size ${size}`);
+      }
+      offset = offset * size + i;
+    }
+    const d = this._storage !== undefined ? this.cpu().data : this.data;
+    if (this.dtype === 'bool') return d[offset] !== 0;
+    if (this.dtype === 'int64') return d[offset] as bigint;
+    return readNumber(this.dtype, d, offset);
+  }
+
+  /** The single value of a one-element tensor (any shape), like torch's item(); copies a device tensor to the host. */
+  item(): number | bigint | boolean {
+    if (this.numel !== 1) throw new InvalidArgumentError(`item: the tensor has ${this.numel} elements, item() needs exactly 1`);
+    return this.at(...this.shape.map(() => 0));
+  }
+
   /** A copy with its own storage, on the same device. */
   clone(): Tensor {
     if (this._storage !== undefined) {
+      this.assertLive('clone');
       const backend = backendFor(this._device);
       const dst = backend.allocate(this._device.index, this.nbytes);
       copyDeviceToDevice(backend, this._storage, dst);
@@ -414,10 +567,14 @@ export class Tensor implements TransportTensor {
     return new Tensor(this.data, s, { dtype: this.dtype });
   }
 
-  /** This tensor on `device`: itself when already there, else a copy. */
+  /**
+   * This tensor on `device`: itself when already there, else a copy. The copy blocks this thread
+   * until done; for large device copies prefer `await toAsync(device)`.
+   */
   to(device: string): Tensor {
     const target = parseDevice(device);
     if (target.name === this.device) return this;
+    this.assertLive('to');
     if (target.kind === 'cpu') {
       const backend = backendFor(this._device);
       const out = allocateArray(this.dtype, this.numel);
@@ -439,6 +596,61 @@ export class Tensor implements TransportTensor {
   /** `to('cuda:n')`; needs a CUDA device backend (`registerDeviceBackend('cuda', ...)`) and an NVIDIA GPU. */
   cuda(n = 0): Tensor {
     return this.to(`cuda:${n}`);
+  }
+
+  /**
+   * Like `to(device)`, but the copy runs off the JavaScript thread: the event loop keeps running
+   * (timers, I/O, other calls of the actor) while a large tensor moves. Resolves to this tensor
+   * when it is already on `device`, else to the copy once it is complete. `src` must not change
+   * until then (a CPU source is read while the copy runs).
+   *
+   * @example
+   * ```ts
+   * const g = await Tensor.randn([1 << 28]).toAsync('cuda:0'); // 1 GiB; the actor stays responsive
+   * const back = await g.cpuAsync();
+   * ```
+   */
+  async toAsync(device: string, options: ToAsyncOptions = {}): Promise<Tensor> {
+    const target = parseDevice(device);
+    if (target.name === this.device) return this;
+    this.assertLive('toAsync');
+    const copyOptions: DeviceCopyOptions = options.stream === undefined ? {} : { stream: options.stream };
+    if (target.kind === 'cpu') {
+      const backend = backendFor(this._device);
+      const out = allocateArray(this.dtype, this.numel);
+      const host = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      const storage = this._storage as DeviceBuffer;
+      if (backend.copyToHostAsync) await backend.copyToHostAsync(storage, host, copyOptions);
+      else backend.copyToHost(storage, host);
+      return new Tensor(out, this.shape, { dtype: this.dtype });
+    }
+    const backend = backendFor(target);
+    const dst = backend.allocate(target.index, this.nbytes);
+    try {
+      if (this._storage === undefined) {
+        const src = this.bytes();
+        if (backend.copyFromHostAsync) await backend.copyFromHostAsync(dst, src, copyOptions);
+        else backend.copyFromHost(dst, src);
+      } else if (backend.copyDeviceToDeviceAsync) {
+        await backend.copyDeviceToDeviceAsync(this._storage, dst, copyOptions);
+      } else {
+        copyDeviceToDevice(backend, this._storage, dst);
+      }
+    } catch (err) {
+      backend.free?.(dst);
+      throw err;
+    }
+    return Tensor.fromDeviceBuffer(dst, this.dtype, this.shape, target.name);
+  }
+
+  /** `toAsync('cpu')`. */
+  cpuAsync(): Promise<Tensor> {
+    return this.toAsync('cpu');
+  }
+
+  /** `toAsync('cuda:n')`. */
+  cudaAsync(n = 0, options: ToAsyncOptions = {}): Promise<Tensor> {
+    return this.toAsync(`cuda:${n}`, options);
   }
 
   // ---------------------------------------------------------------- comparison and output
@@ -492,7 +704,7 @@ export class Tensor implements TransportTensor {
 
   /** e.g. `Tensor(float32, [2, 3], cpu) [0, 1, 2, 3, 4, 5]`. */
   toString(): string {
-    const head = `Tensor(${this.dtype}, ${fmtShape(this.shape)}, ${this.device})`;
+    const head = `Tensor(${this.dtype}, ${fmtShape(this.shape)}, ${this.device}${this.released ? ', released' : ''})`;
     if (this._data === undefined) return head;
     const shown = Math.min(this.numel, 6);
     const vals: string[] = [];
@@ -524,7 +736,30 @@ function describe(x: unknown): string {
   return typeof x;
 }
 
-function copyDeviceToDevice(backend: ReturnType<typeof backendFor>, src: DeviceBuffer, dst: DeviceBuffer): void {
+/**
+ * A device tensor of `shape` with every element equal to `element[0]`: filled on the device when
+ * the backend can, else copied from a host array.
+ */
+function filledOnDevice(device: ParsedDevice, dtype: DType, shape: readonly number[], element: TypedArray): Tensor {
+  const backend = backendFor(device);
+  const n = checkShape(shape, 'Tensor.full');
+  const storage = backend.allocate(device.index, n * dtypeSize(dtype));
+  try {
+    if (n > 0 && backend.fill) {
+      backend.fill(storage, new Uint8Array(element.buffer, element.byteOffset, dtypeSize(dtype)));
+    } else if (n > 0) {
+      const host = allocateArray(dtype, n);
+      (host as { fill(v: number | bigint): unknown }).fill(element[0] as number | bigint);
+      backend.copyFromHost(storage, new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
+    }
+  } catch (err) {
+    backend.free?.(storage);
+    throw err;
+  }
+  return Tensor.fromDeviceBuffer(storage, dtype, shape, device.name);
+}
+
+function copyDeviceToDevice(backend: DeviceBackend, src: DeviceBuffer, dst: DeviceBuffer): void {
   if (backend.copyDeviceToDevice) {
     backend.copyDeviceToDevice(src, dst);
     return;
