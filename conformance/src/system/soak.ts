@@ -10,6 +10,9 @@
 import { core, type ActorStats } from './core-api';
 import { childPids, collectRefs, fdCount, fdKinds, fdKindsDiff, rssBytes } from './resources';
 
+/** What an actor holds, from actorStats (its GPU-object counters; device memory is not sampled here). */
+type HeldCounts = Omit<ActorStats, 'pid' | 'groups' | 'deviceMemory' | 'cudaVisibleDevices'>;
+
 /** The object-store path: results without a tensor transport, stored in (and sent from) the driver. */
 export const OBJECT_STORE = 'object-store';
 
@@ -46,8 +49,8 @@ export interface SoakSample {
   /** Milliseconds since the soak started. */
   readonly ms: number;
   readonly driver: ProcessSample & { readonly children?: number };
-  readonly producer: ProcessSample & Omit<ActorStats, 'pid' | 'groups'>;
-  readonly consumer: ProcessSample & Omit<ActorStats, 'pid' | 'groups'>;
+  readonly producer: ProcessSample & HeldCounts;
+  readonly consumer: ProcessSample & HeldCounts;
   /** The driver's object store and object table (objectStoreStats()), when core has it. */
   readonly store?: { readonly objects: number; readonly bytes: number; readonly entries?: number };
 }
@@ -85,7 +88,7 @@ function plan(index: number): { n: number; driverGet?: 'transport' | 'object-sto
   };
 }
 
-async function sampleProcess(h: unknown): Promise<ProcessSample & Omit<ActorStats, 'pid' | 'groups'>> {
+async function sampleProcess(h: unknown): Promise<ProcessSample & HeldCounts> {
   const s = await core.actorStats!(h);
   return {
     pid: s.pid, rss: rssBytes(s.pid), fds: fdCount(s.pid),
@@ -115,8 +118,8 @@ function maxOf<T>(a: T, b: T): T {
   return b ?? a;
 }
 
-const held = (s: Omit<ActorStats, 'pid' | 'groups'>) => s.gpuObjects + s.tensors + s.receivedCopies + s.pendingTransfers;
-const countsOf = (s: Omit<ActorStats, 'pid' | 'groups'>) =>
+const held = (s: HeldCounts) => s.gpuObjects + s.tensors + s.receivedCopies + s.pendingTransfers;
+const countsOf = (s: HeldCounts) =>
   `gpuObjects ${s.gpuObjects}, tensors ${s.tensors}, receivedCopies ${s.receivedCopies}, pendingTransfers ${s.pendingTransfers}`;
 
 /** What `now` holds beyond `base` (the checks after the loop); empty when everything came back. */

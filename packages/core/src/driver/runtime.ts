@@ -38,6 +38,8 @@ import type { Logger } from '../log/logger';
 import type { ResolvedOptions } from '../runtime/options';
 import { TOKENS } from '../runtime/tokens';
 import { checkInteger } from '../runtime/validate';
+import { countDevices } from '../tensor/device';
+import { GpuPlacement } from './gpu-placement';
 
 /** Options of `spawn`; `A` is the class's constructor parameters. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -49,7 +51,26 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
   maxConcurrency?: number;
   /** Extra environment variables for the actor process. */
   env?: Record<string, string>;
-  /** GPUs to give the actor (sets CUDA_VISIBLE_DEVICES when a list is given). */
+  /**
+   * GPUs to reserve for the actor, as Ray's `num_gpus`: a fraction (0.5: actors share one GPU)
+   * or a whole number of GPUs. The actor process sees exactly its GPUs through
+   * CUDA_VISIBLE_DEVICES (so its 'cuda:0' is its first GPU); the reservation ends when the actor
+   * dies. A request the machine cannot satisfy fails: InvalidArgumentError when it never could
+   * (no GPU, more than there are), RuntimeStateError when other actors hold the GPUs now. How
+   * many GPUs the machine has comes from `init({ numGpus })`, else from the CUDA device backend
+   * registered in the driver. Default 0: the actor inherits the driver's CUDA_VISIBLE_DEVICES.
+   *
+   * @example
+   * ```ts
+   * const a = await spawn(Trainer, { numGpus: 1 });
+   * const b = await spawn(Sampler, { numGpus: 0.5 }); // two samplers share one GPU
+   * ```
+   */
+  numGpus?: number;
+  /**
+   * @deprecated Use `numGpus`. `gpus: n` is taken as `numGpus: n`; `gpus: [i, j]` sets the actor's
+   * CUDA_VISIBLE_DEVICES to those devices without reserving them (as before). Both warn once.
+   */
   gpus?: number | number[];
   /** Extra Node flags for the actor process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
   execArgv?: string[];
@@ -82,6 +103,9 @@ export class Runtime implements CoreContext {
   private keepAlive: NodeJS.Timeout | null = null;
   /** How `get` in the driver materializes values: it holds no tensors and is in no group. */
   private readonly driverDeps: MaterializeDeps;
+  /** GPU reservations of the actors (spawn's numGpus). */
+  private readonly gpus: GpuPlacement;
+  private warnedGpusOption = false;
 
   constructor(
     @inject(TOKENS.ObjectStore) readonly store: ObjectStore,
@@ -97,6 +121,10 @@ export class Runtime implements CoreContext {
       logger,
     );
     this.gpu = new GpuObjectManager(this.gpuPort());
+    this.gpus = new GpuPlacement(
+      () => (options.numGpus !== undefined ? { count: options.numGpus } : countDevices('cuda')),
+      process.env.CUDA_VISIBLE_DEVICES,
+    );
     this.driverDeps = {
       serializer,
       decodeHooks: decodeHooks(),
@@ -191,10 +219,18 @@ export class Runtime implements CoreContext {
       TENSORWIRE_ACTOR_ID: actorId,
       TENSORWIRE_TOKEN: this.server.token,
     };
-    if (opts.gpus !== undefined && !(Array.isArray(opts.gpus) ? opts.gpus.every((g) => Number.isInteger(g) && g >= 0) : Number.isFinite(opts.gpus) && opts.gpus >= 0)) {
-      throw new InvalidArgumentError(`spawn: gpus must be a non-negative number or a list of device indices, got ${JSON.stringify(opts.gpus)}`);
+    const numGpus = this.numGpusOf(opts, meta.className);
+    if (numGpus > 0 && opts.env?.CUDA_VISIBLE_DEVICES !== undefined) {
+      throw new InvalidArgumentError(
+        `spawn(${meta.className}): env.CUDA_VISIBLE_DEVICES and numGpus both choose the actor's GPUs; give one of them`,
+      );
     }
     if (Array.isArray(opts.gpus)) env.CUDA_VISIBLE_DEVICES = opts.gpus.join(',');
+    else if (numGpus > 0) {
+      // Reserved before anything can fail after it: the catch below gives it back.
+      env.CUDA_VISIBLE_DEVICES = this.gpus.reserve(actorId, name, numGpus, `spawn(${meta.className})`).cudaVisibleDevices;
+    }
+    let launched = false;
     this.hold();
     for (const e of argEntries) e.refs++;
     try {
@@ -221,6 +257,7 @@ export class Runtime implements CoreContext {
         actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv,
         outputLabel: this.options.prefixActorOutput ? meta.className : undefined,
       });
+      launched = true; // from here the reservation ends with the process (onActorExit)
       const rec: ActorRecord = {
         info, spec, proc, state: 'starting', chain: Promise.resolve(), inflight: new Map(), borrowed: new Map(), declared: new Set(),
         started: { resolve: resolveStarted, reject: rejectStarted, promise },
@@ -240,9 +277,31 @@ export class Runtime implements CoreContext {
       }
       return makeHandle<T>(info);
     } finally {
+      if (!launched) this.gpus.release(actorId);
       this.releaseRefs(argEntries.map((e) => e.id));
       this.release();
     }
+  }
+
+  /** spawn's numGpus, or the deprecated gpus option as a number (checked; 0 when neither). */
+  private numGpusOf(opts: SpawnOptions, className: string): number {
+    const where = `spawn(${className})`;
+    if (opts.gpus !== undefined) {
+      if (opts.numGpus !== undefined) throw new InvalidArgumentError(`${where}: give numGpus only (gpus is its deprecated older form)`);
+      const valid = Array.isArray(opts.gpus) ? opts.gpus.every((g) => Number.isInteger(g) && g >= 0) : Number.isFinite(opts.gpus) && opts.gpus >= 0;
+      if (!valid) throw new InvalidArgumentError(`${where}: gpus must be a non-negative number or a list of device indices, got ${JSON.stringify(opts.gpus)}`);
+      if (!this.warnedGpusOption) {
+        this.warnedGpusOption = true;
+        this.logger.warn(
+          `${where}: the gpus option is deprecated; use numGpus (gpus: ${JSON.stringify(opts.gpus)} -> ` +
+            (Array.isArray(opts.gpus)
+              ? `numGpus: ${opts.gpus.length}, which reserves GPUs and sets CUDA_VISIBLE_DEVICES itself; a list pins devices without reserving them)`
+              : `numGpus: ${opts.gpus})`),
+        );
+      }
+      return Array.isArray(opts.gpus) ? 0 : GpuPlacement.check(opts.gpus, where);
+    }
+    return opts.numGpus === undefined ? 0 : GpuPlacement.check(opts.numGpus, where);
   }
 
   /**
@@ -326,6 +385,7 @@ export class Runtime implements CoreContext {
     for (const [id, n] of rec.borrowed) for (let i = 0; i < n; i++) this.refCollected(id);
     rec.borrowed.clear();
     this.gpu.onActorDied(rec.info.actorId);
+    this.gpus.release(rec.info.actorId);
     const how = signal ? `signal ${signal}` : code !== null ? `exit code ${code}` : why ?? 'unknown cause';
     void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${how})`);
     rec.conn?.destroy('actor died');

@@ -44,7 +44,11 @@ export class GpuResults {
       for (const t of tensors) {
         const kind = t.device.split(':')[0] as 'cpu' | 'cuda';
         if (!plugin.supports.devices.includes(kind)) {
-          throw new InvalidArgumentError(`transport ${transport} does not move ${t.device} tensors (it supports ${plugin.supports.devices.join(', ')})`);
+          throw new InvalidArgumentError(
+            `transport ${transport} does not move ${t.device} tensors (it supports ${plugin.supports.devices.join(', ')} tensors). ` +
+              `Fix: return CPU tensors from the method (tensor.cpu(), or await tensor.cpuAsync()), or use a transport whose ` +
+              `supports.devices includes '${kind}'`,
+          );
         }
       }
     }

@@ -3,8 +3,8 @@
  * handlers the driver calls on the actor that holds an object's tensors. Running calls never
  * block them (see worker/worker-runtime.ts).
  * - `gpu.send`: two-sided transports: send the tensors to a consumer's rank in a group;
- * - `gpu.fetch`: a CPU copy of the tensors, for `get(ref, { tensorTransport: 'object-store' })`
- *   and for transports the consumer cannot use;
+ * - `gpu.fetch`: CPU copies of the tensors (device tensors copied to the host), for
+ *   `get(ref, { tensorTransport: 'object-store' })` and for transports the consumer cannot use;
  * - `gpu.free`: the driver freed the objects: drop their tensors (and registrations).
  */
 import { RuntimeStateError, TransferError } from '../errors/errors';
@@ -25,10 +25,13 @@ export interface ProducerDeps {
 
 export function installProducerHandlers(conn: Connection, p: ProducerDeps): void {
   conn.handle('gpu.send', (b: { objectId: string; group: string; dstRank: number; tag: number }) => send(p, b));
-  conn.handle('gpu.fetch', (b: { objectId: string }) => {
+  conn.handle('gpu.fetch', async (b: { objectId: string }) => {
     const tensors = p.tensors.tensors(b.objectId);
     if (!tensors) throw new RuntimeStateError(`object ${b.objectId} is not held by actor ${p.selfName} (freed)`);
-    return p.serializer.encode(tensors);
+    // get() hands out CPU copies: device tensors are copied to the host off the JavaScript
+    // thread first, so a large fetch does not stall this actor's calls.
+    const host = await Promise.all(tensors.map((t) => (t.device === 'cpu' ? t : t.toAsync('cpu'))));
+    return p.serializer.encode(host);
   });
   conn.handle('gpu.free', (b: { ids: string[] }) => b.ids.forEach((id) => p.tensors.free(id)));
 }

@@ -54,10 +54,16 @@ export interface RuntimeOptions {
    * as they are.
    */
   prefixActorOutput?: boolean;
+  /**
+   * How many GPUs this machine has for `spawn(Cls, { numGpus })` (as Ray's `init(num_gpus=)`).
+   * Default: the count of the CUDA device backend registered in the driver, or 0 without one.
+   */
+  numGpus?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port'>> {
+export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port' | 'numGpus'>> {
   port?: number;
+  numGpus?: number;
 }
 
 export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
@@ -68,6 +74,7 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
   checkInteger('init: inlineGpuObjectBytes', o.inlineGpuObjectBytes, 0);
   checkInteger('init: maxFrameBytes', o.maxFrameBytes, MIN_MAX_FRAME_BYTES, FRAME_FORMAT_MAX_BYTES);
   checkInteger('init: port', o.port, 0, 65_535);
+  checkInteger('init: numGpus', o.numGpus, 0);
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host.trim() === '')) {
     throw new InvalidArgumentError(
       `init: host must be 'unix' (the default) or a non-empty host name or address to listen on, e.g. '127.0.0.1', got ${JSON.stringify(o.host)}`,
@@ -86,5 +93,6 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
     host: o.host ?? 'unix',
     port: o.port,
     maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    numGpus: o.numGpus,
   };
 }

@@ -3,6 +3,7 @@
  * once, forwarded as they are); refs inside call arguments travel resolved (see ResolvedRef in
  * gpu/gpu-object.ts, with the rest of the GPU-object data model).
  */
+import type { DeviceMemoryStats } from '../tensor/device';
 import type { EncodedValue } from '../objects/encoded-value';
 import type { WireError } from '../errors/wire-error';
 import type { ActorInfo } from './actor-info';
@@ -74,4 +75,11 @@ export interface ActorStats {
   pendingTransfers: number;
   /** Collective groups this actor is in. */
   groups: string[];
+  /**
+   * Device memory in this actor, per device it used, as its device backend's allocator counts it
+   * (a CUDA caching allocator: allocated, reserved, their peaks); [] without a device backend.
+   */
+  deviceMemory: DeviceMemoryStats[];
+  /** The actor process's CUDA_VISIBLE_DEVICES (what spawn's numGpus gave it), if set. */
+  cudaVisibleDevices?: string;
 }

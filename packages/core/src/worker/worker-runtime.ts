@@ -25,6 +25,7 @@ import { GpuResults } from '../gpu/gpu-results';
 import { loadActorClass } from './load-class';
 import { WorkerContext } from './worker-context';
 import { setWorkerServices } from './worker-services';
+import { deviceMemoryStats } from '../tensor/device';
 
 interface QueuedCall {
   msg: CallMessage;
@@ -118,6 +119,8 @@ export class WorkerRuntime {
       ...this.gpu.tensors.stats(),
       receivedCopies: this.receivedCopies,
       groups: [...this.groups.keys()],
+      deviceMemory: deviceMemoryStats(),
+      ...(process.env.CUDA_VISIBLE_DEVICES !== undefined ? { cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES } : {}),
     }));
   }
 
