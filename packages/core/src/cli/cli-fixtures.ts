@@ -33,6 +33,8 @@ export interface FakePackage {
   readonly name: string;
   /** The `tensorwire.transport` field; omitted: an ordinary package. */
   readonly transport?: string;
+  /** The `tensorwire.device` field (a device backend package). */
+  readonly device?: string;
   readonly index: string;
 }
 
@@ -47,6 +49,20 @@ registerTransport({
   async probe() { ${probeBody} },
   async createEndpoint() { throw new Error('not used in doctor tests'); },
 }, { module: __filename });
+`;
+}
+
+/** index.js source of a package that registers a 'cuda' device backend with the given probe body. */
+export function deviceBackendSource(probeBody: string): string {
+  return `
+const { registerDeviceBackend } = require('@tensorwire/core/spi');
+registerDeviceBackend('cuda', {
+  deviceCount() { return 1; },
+  allocate() { throw new Error('not used in doctor tests'); },
+  copyFromHost() {},
+  copyToHost() {},
+  async probe() { ${probeBody} },
+});
 `;
 }
 
@@ -67,7 +83,8 @@ export function addPackages(dir: string, packages: readonly FakePackage[]): void
   for (const p of packages) {
     const pkgDir = path.join(modules, ...p.name.split('/'));
     fs.mkdirSync(pkgDir, { recursive: true });
-    const json = { name: p.name, version: '1.2.3', main: 'index.js', ...(p.transport ? { tensorwire: { transport: p.transport } } : {}) };
+    const tensorwire = { ...(p.transport ? { transport: p.transport } : {}), ...(p.device ? { device: p.device } : {}) };
+    const json = { name: p.name, version: '1.2.3', main: 'index.js', ...(Object.keys(tensorwire).length ? { tensorwire } : {}) };
     fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify(json, null, 2));
     fs.writeFileSync(path.join(pkgDir, 'index.js'), p.index);
   }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addPackages, MAIN_JS, makeProject, pluginSource, removeProject, runCli } from './cli-fixtures';
+import { addPackages, deviceBackendSource, MAIN_JS, makeProject, pluginSource, removeProject, runCli } from './cli-fixtures';
 import type { DoctorReport } from './doctor';
 
 async function doctorJson(cwd: string, ...extra: string[]): Promise<DoctorReport> {
@@ -107,9 +107,45 @@ test('no transport package installed is a valid answer (exit 0)', async (t) => {
   t.teardown(() => removeProject(dir));
   const json = await doctorJson(dir);
   t.deepEqual(json.transports, []);
+  t.deepEqual(json.devices, []);
   const text = await runCli(['doctor'], dir);
   t.is(text.code, 0);
   t.regex(text.stdout, /none installed/);
+  t.regex(text.stdout, /Devices\n  no device backend installed/);
+});
+
+test('device backend packages are probed: devices and memory, or why not and the fix', async (t) => {
+  const gib = 2 ** 30;
+  const ok = makeProject([
+    {
+      name: 'tw-gpu',
+      device: 'cuda',
+      index: deviceBackendSource(
+        `return { available: true, detail: 'CUDA driver 12.8, 1 device', devices: [{ index: 0, name: 'Fake GPU', totalBytes: ${16 * gib}, freeBytes: ${15 * gib} }] };`,
+      ),
+    },
+  ]);
+  const missing = makeProject([
+    { name: 'tw-gpu', device: 'cuda', index: deviceBackendSource("return { available: false, detail: 'libcuda.so.1 not found', fix: 'install the NVIDIA driver', devices: [] };") },
+  ]);
+  const silent = makeProject([{ name: 'tw-gpu', device: 'cuda', index: '// registers nothing' }]);
+  t.teardown(() => [ok, missing, silent].forEach(removeProject));
+
+  const r = await doctorJson(ok);
+  t.deepEqual(r.transports, []);
+  t.is(r.devices.length, 1);
+  t.like(r.devices[0], { device: 'cuda', package: 'tw-gpu', version: '1.2.3', available: true, detail: 'CUDA driver 12.8, 1 device' });
+  t.deepEqual(r.devices[0]!.devices, [{ index: 0, name: 'Fake GPU', totalBytes: 16 * gib, freeBytes: 15 * gib }]);
+  const text = (await runCli(['doctor'], ok)).stdout;
+  t.regex(text, /Devices\n  DEVICE +PACKAGE +AVAILABLE +DETAIL/);
+  t.regex(text, /cuda +tw-gpu@1\.2\.3 +yes +CUDA driver 12\.8, 1 device/);
+  t.regex(text, /cuda:0 +Fake GPU +16\.0 GiB total, 15\.0 GiB free/);
+
+  t.like((await doctorJson(missing)).devices[0], { available: false, detail: 'libcuda.so.1 not found', fix: 'install the NVIDIA driver' });
+  t.regex((await runCli(['doctor'], missing)).stdout, /cuda +tw-gpu@1\.2\.3 +no +libcuda\.so\.1 not found +install the NVIDIA driver/);
+  const s2 = (await doctorJson(silent)).devices[0]!;
+  t.false(s2.available);
+  t.regex(s2.detail, /registered no 'cuda' device backend/);
 });
 
 test('packages in node_modules of parent directories are found; nested ones only from below', async (t) => {

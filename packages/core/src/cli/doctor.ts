@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findTransportPackages } from './find-transport-packages';
 import { formatTable } from './format-table';
-import { probeInChild, type TransportStatus } from './probe-in-child';
+import { probeInChild, type DeviceStatus, type TransportStatus } from './probe-in-child';
 import { collectSystemInfo, type SystemInfo } from './system-info';
 
 /** What `tensorwire doctor --json` prints. */
@@ -13,6 +13,8 @@ export interface DoctorReport {
   readonly system: SystemInfo;
   /** Every transport package found from cwd, probed; may be empty. */
   readonly transports: readonly TransportStatus[];
+  /** Every device backend package found from cwd (e.g. CUDA), probed; may be empty. */
+  readonly devices: readonly DeviceStatus[];
 }
 
 export interface DoctorOptions {
@@ -30,11 +32,17 @@ function coreVersion(): string {
   }
 }
 
-/** Finds the transport packages, probes each in its own child process (in parallel), and gathers machine facts. */
+/** Finds the transport and device packages, probes each in its own child process (in parallel), and gathers machine facts. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const packages = findTransportPackages(options.cwd);
   const probed = await Promise.all(packages.map((p) => probeInChild(p, options.timeoutMs)));
-  return { core: coreVersion(), cwd: options.cwd, system: collectSystemInfo(), transports: probed.flat() };
+  return {
+    core: coreVersion(),
+    cwd: options.cwd,
+    system: collectSystemInfo(),
+    transports: probed.flatMap((p) => p.transports),
+    devices: probed.flatMap((p) => p.devices),
+  };
 }
 
 function gib(bytes: number): string {
@@ -79,6 +87,19 @@ export function formatDoctorReport(r: DoctorReport): string {
     lines.push(...table.split('\n').map((l) => `  ${l}`));
     const ok = r.transports.filter((t) => t.available).length;
     lines.push('', `  ${ok} of ${r.transports.length} transport(s) available here.`);
+  }
+  lines.push('', 'Devices');
+  if (r.devices.length === 0) {
+    lines.push(`  no device backend installed (no package with a "tensorwire": { "device": ... } field is resolvable from ${r.cwd}); tensors stay on the CPU`);
+  } else {
+    const rows = r.devices.map((d) => [d.device, `${d.package}@${d.version}`, d.available ? 'yes' : 'no', d.detail, d.fix && !d.available ? d.fix : '']);
+    const table = formatTable(['DEVICE', 'PACKAGE', 'AVAILABLE', 'DETAIL', 'FIX'], rows);
+    lines.push(...table.split('\n').map((l) => `  ${l}`));
+    for (const d of r.devices) {
+      for (const info of d.devices) {
+        lines.push(`    ${d.device}:${info.index}  ${info.name}  ${gib(info.totalBytes)} total, ${gib(info.freeBytes)} free`);
+      }
+    }
   }
   return lines.join('\n') + '\n';
 }

@@ -1,22 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** A package that declares a tensor transport in its package.json (`"tensorwire": { "transport": "gloo" }`). */
+/**
+ * A package that declares a tensor transport (`"tensorwire": { "transport": "gloo" }`) or a device
+ * backend (`"tensorwire": { "device": "cuda" }`) in its package.json.
+ */
 export interface TransportPackage {
   /** Package name, e.g. '@tensorwire/gloo'. */
   readonly name: string;
   readonly version: string;
   /** Real path of the package directory (what the probe child `require`s). */
   readonly dir: string;
-  /** Transport names the package declares (usually one). */
+  /** Transport names the package declares (usually one; may be empty for a device package). */
   readonly transports: readonly string[];
+  /** Device kinds whose backend the package registers, e.g. ['cuda'] (usually empty). */
+  readonly devices: readonly string[];
 }
 
 interface PackageJson {
   name?: unknown;
   version?: unknown;
   workspaces?: unknown;
-  tensorwire?: { transport?: unknown };
+  tensorwire?: { transport?: unknown; device?: unknown };
 }
 
 function readPackageJson(dir: string): PackageJson | undefined {
@@ -27,10 +32,10 @@ function readPackageJson(dir: string): PackageJson | undefined {
   }
 }
 
-function declaredTransports(pkg: PackageJson): string[] {
-  const t = pkg.tensorwire?.transport;
-  const names = typeof t === 'string' ? [t] : Array.isArray(t) ? t : [];
-  return names.filter((n): n is string => typeof n === 'string' && n.length > 0);
+/** A "tensorwire" field's list: a string or an array of strings. */
+function names(field: unknown): string[] {
+  const list = typeof field === 'string' ? [field] : Array.isArray(field) ? field : [];
+  return list.filter((n): n is string => typeof n === 'string' && n.length > 0);
 }
 
 function subdirectories(dir: string): string[] {
@@ -90,7 +95,7 @@ function expandPattern(root: string, pattern: string): string[] {
 }
 
 /**
- * Finds the transport packages that code running in `cwd` can load: the top-level packages of
+ * Finds the transport and device packages that code running in `cwd` can load: the top-level packages of
  * every node_modules directory Node would search from `cwd` (scoped ones included), plus the
  * workspace packages when `cwd` is inside a monorepo. Each package is listed once (by real
  * path), nearest first, sorted by transport name.
@@ -111,11 +116,13 @@ export function findTransportPackages(cwd: string): TransportPackage[] {
     seenDirs.add(dir);
     const pkg = readPackageJson(dir);
     if (!pkg || typeof pkg.name !== 'string') continue;
-    const transports = declaredTransports(pkg);
+    const transports = names(pkg.tensorwire?.transport);
+    const devices = names(pkg.tensorwire?.device);
     // A nearer copy of the same package shadows farther ones, as in Node's resolution.
-    if (transports.length === 0 || seenNames.has(pkg.name)) continue;
+    if ((transports.length === 0 && devices.length === 0) || seenNames.has(pkg.name)) continue;
     seenNames.add(pkg.name);
-    found.push({ name: pkg.name, version: typeof pkg.version === 'string' ? pkg.version : '?', dir, transports });
+    found.push({ name: pkg.name, version: typeof pkg.version === 'string' ? pkg.version : '?', dir, transports, devices });
   }
-  return found.sort((a, b) => a.transports[0]!.localeCompare(b.transports[0]!) || a.name.localeCompare(b.name));
+  const key = (p: TransportPackage): string => p.transports[0] ?? p.devices[0] ?? '';
+  return found.sort((a, b) => key(a).localeCompare(key(b)) || a.name.localeCompare(b.name));
 }

@@ -11,8 +11,9 @@ const DEFAULT_TIMEOUT_MS = 20_000;
 const USAGE = `Usage: tensorwire <command> [options]
 
 Commands:
-  doctor              List the installed tensor transports, whether each can run on this
-                      machine (native library found, device present) and how to fix it,
+  doctor              List the installed tensor transports and device backends, whether each
+                      can run on this machine (native library found, device present) and how
+                      to fix it (for CUDA: the driver version, the devices and their memory),
                       plus the machine facts that matter (Node, OS, CPUs, memory, NVIDIA GPU,
                       libcuda/libnccl, UCX environment).
   help                Show this help.

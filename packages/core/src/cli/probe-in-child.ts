@@ -1,12 +1,24 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { TransportPackage } from './find-transport-packages';
-import type { ProbeChildMessage, ProbeOutcome } from './probe-protocol';
+import type { DeviceProbeOutcome, ProbeChildMessage, ProbeOutcome } from './probe-protocol';
 
 /** A transport as doctor reports it: the package that provides it and its probe outcome. */
 export interface TransportStatus extends ProbeOutcome {
   readonly package: string;
   readonly version: string;
+}
+
+/** A device backend as doctor reports it: the package that provides it and its probe outcome. */
+export interface DeviceStatus extends DeviceProbeOutcome {
+  readonly package: string;
+  readonly version: string;
+}
+
+/** What one package's probe found. */
+export interface PackageProbe {
+  readonly transports: TransportStatus[];
+  readonly devices: DeviceStatus[];
 }
 
 const STDERR_TAIL = 2000;
@@ -17,11 +29,11 @@ function lastLines(text: string, count: number): string {
 }
 
 /**
- * Loads `pkg` and runs the probe of each transport it declares, in a child process that is
- * killed after `timeoutMs`: a native library that crashes or hangs cannot take doctor with it.
- * Never rejects; failures become `available: false` with the reason.
+ * Loads `pkg` and runs the probe of each transport and device backend it declares, in a child
+ * process that is killed after `timeoutMs`: a native library that crashes or hangs cannot take
+ * doctor with it. Never rejects; failures become `available: false` with the reason.
  */
-export function probeInChild(pkg: TransportPackage, timeoutMs: number): Promise<TransportStatus[]> {
+export function probeInChild(pkg: TransportPackage, timeoutMs: number): Promise<PackageProbe> {
   const rebuild = `reinstall or rebuild it: npm rebuild ${pkg.name} (in the tensorwire repository: npm run build)`;
   const status = (o: ProbeOutcome): TransportStatus => ({
     transport: o.transport,
@@ -31,21 +43,24 @@ export function probeInChild(pkg: TransportPackage, timeoutMs: number): Promise<
     detail: o.detail,
     ...(o.fix ? { fix: o.fix } : {}),
   });
-  const unavailable = (detail: string, fix: string): TransportStatus[] =>
-    pkg.transports.map((transport) => status({ transport, available: false, detail, fix }));
+  const deviceStatus = (o: DeviceProbeOutcome): DeviceStatus => ({ ...o, package: pkg.name, version: pkg.version });
+  const unavailable = (detail: string, fix: string): PackageProbe => ({
+    transports: pkg.transports.map((transport) => status({ transport, available: false, detail, fix })),
+    devices: pkg.devices.map((device) => deviceStatus({ device, available: false, detail, fix, devices: [] })),
+  });
 
   return new Promise((resolve) => {
     let message: ProbeChildMessage | undefined;
     let stderr = '';
     let timedOut = false;
     let settled = false;
-    const finish = (result: TransportStatus[]): void => {
+    const finish = (result: PackageProbe): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(result);
     };
-    const child = fork(path.join(__dirname, 'probe-child.js'), [pkg.dir, ...pkg.transports], {
+    const child = fork(path.join(__dirname, 'probe-child.js'), [pkg.dir, ...pkg.transports, ...pkg.devices.map((d) => `--device=${d}`)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       execArgv: [],
     });
@@ -64,7 +79,7 @@ export function probeInChild(pkg: TransportPackage, timeoutMs: number): Promise<
     child.on('close', (code, signal) => {
       if (message?.kind === 'probed') {
         // The answer counts even if the child crashed on its way out.
-        finish(message.outcomes.map(status));
+        finish({ transports: message.outcomes.map(status), devices: (message.devices ?? []).map(deviceStatus) });
       } else if (message?.kind === 'load-failed') {
         const code = message.code ? ` [${message.code}]` : '';
         finish(unavailable(`loading the package failed${code}: ${message.message}`, rebuild));
