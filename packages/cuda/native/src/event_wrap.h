@@ -1,0 +1,44 @@
+// event_wrap.h: the JS class Event, a CUDA event (always without timing).
+//
+//   new Event(device, { interprocess?, blockingSync? })
+//   Event.fromIpcHandle(device, handle)   opens another process's event (64-byte Buffer)
+//   event.device, event.interprocess, event.imported
+//   event.record({ stream? })   Promise: records on the stream (default lane) after the work
+//                               submitted to it before; resolves once recorded
+//   event.query()               true when the work before the last record has run
+//   event.synchronize()         Promise: resolves when it has (waits on a thread of its own)
+//   event.ipcHandle()           Buffer(64) for Event.fromIpcHandle in another process
+//                               (interprocess events only)
+// Operations also take events in their options: { after: [event] } waits for them on the GPU
+// before running, { record: event } records one after.
+#pragma once
+
+#include <napi.h>
+
+#include "lane.h"
+
+namespace twcuda {
+
+class EventWrap : public Napi::ObjectWrap<EventWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit EventWrap(const Napi::CallbackInfo& info);
+
+  /** The Event behind `value`, or a TypeError naming `what`. */
+  static EventWrap* FromValue(Napi::Env env, const Napi::Value& value, const char* what);
+  const EventPtr& handle() const { return handle_; }
+
+ private:
+  static Napi::Value FromIpcHandle(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value Interprocess(const Napi::CallbackInfo& info);
+  Napi::Value Imported(const Napi::CallbackInfo& info);
+  Napi::Value Record(const Napi::CallbackInfo& info);
+  Napi::Value Query(const Napi::CallbackInfo& info);
+  Napi::Value Synchronize(const Napi::CallbackInfo& info);
+  Napi::Value IpcHandle(const Napi::CallbackInfo& info);
+
+  EventPtr handle_;
+};
+
+}  // namespace twcuda

@@ -1,0 +1,14 @@
+// ops.h: the groups of functions the addon exports (see each file's header for the contracts).
+#pragma once
+
+#include <napi.h>
+
+namespace twcuda {
+
+/** open, isMock, mockControl, driverVersion, deviceCount, deviceProperties, memory, IPC memory. */
+void ExportDriverOps(Napi::Env env, Napi::Object exports);
+
+/** copyHtoD, copyDtoH, copyDtoD, fill, synchronize. */
+void ExportCopyOps(Napi::Env env, Napi::Object exports);
+
+}  // namespace twcuda
