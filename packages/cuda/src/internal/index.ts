@@ -1,0 +1,230 @@
+/**
+ * `@tensorwire/cuda/internal`: the driver operations a CUDA transport builds on (CUDA IPC between
+ * actor processes on one machine), and which tests use directly. Not a stable user API: its shape
+ * follows what the transports of this project need. Every function works against the mock driver
+ * too (IPC handles really cross processes there).
+ *
+ * The producer side of a CUDA IPC transfer:
+ * ```ts
+ * import { allocationOf, ipcMemHandle, Event } from '@tensorwire/cuda/internal';
+ * const { base, offset } = allocationOf(t.deviceBuffer!);      // IPC handles name whole allocations
+ * const handle = ipcMemHandle(t.deviceBuffer!.deviceIndex, base);
+ * const ready = new Event(0, { interprocess: true });
+ * await ready.record();                                        // after the work that made t
+ * send({ handle, offset, nbytes: t.nbytes, event: ready.ipcHandle() });
+ * ```
+ * The consumer side:
+ * ```ts
+ * const base = openIpcMemHandle(0, msg.handle);                // once per handle: cache it
+ * const ready = Event.fromIpcHandle(0, msg.event);
+ * const into = Tensor.empty(shape, dtype, { device: 'cuda:0' });
+ * await copyDeviceToDevice({ device: 0, ptr: into.devicePtr! }, { device: 0, ptr: base + BigInt(msg.offset) }, msg.nbytes, { after: [ready] });
+ * closeIpcMemHandle(0, base);                                  // when the producer frees the object
+ * ```
+ */
+import { InvalidArgumentError, type DeviceBuffer } from '@tensorwire/core';
+import { cudaBackend } from '../backend';
+import { requireDriver } from '../driver';
+import { fromNative } from '../errors';
+import type { NativeEvent, NativeStreamOptions } from '../native';
+import { deviceIndexOf, nativeStreamOf, Stream } from '../stream';
+
+export { Stream, nativeStreamOf, requireDriver };
+export { openDriver, driverLibraryPath } from '../driver';
+export { CachingAllocator, CudaBuffer } from '../allocator/caching-allocator';
+export { roundSize, segmentSize, SMALL_LIMIT, SMALL_SEGMENT, LARGE_SEGMENT, MID_LIMIT } from '../allocator/size-classes';
+export type { NativeBinding } from '../native';
+
+function call<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw fromNative(err, what);
+  }
+}
+
+async function callAsync(what: string, f: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await f();
+  } catch (err) {
+    throw fromNative(err, what);
+  }
+}
+
+/** Where memory lies in its allocation (what cuMemGetAddressRange tells). */
+export interface AllocationRange {
+  /** Start of the allocation (what cuMemAlloc returned; what an IPC handle names). */
+  readonly base: bigint;
+  /** Bytes of the allocation. */
+  readonly size: number;
+  /** Offset of the pointer asked about from `base`. */
+  readonly offset: number;
+}
+
+/**
+ * The allocation holding a device buffer (a tensor's `deviceBuffer`) or pointer. Tensors from
+ * the caching allocator are blocks inside larger allocations: an IPC handle names the allocation,
+ * so the consumer adds `offset` to the base it opens.
+ */
+export function allocationOf(buffer: DeviceBuffer | { deviceIndex: number; devicePtr: bigint }): AllocationRange {
+  const b = requireDriver();
+  const r = call(`allocationOf(0x${buffer.devicePtr.toString(16)})`, () => b.addressRange(buffer.deviceIndex, buffer.devicePtr));
+  return { base: r.base, size: r.size, offset: Number(buffer.devicePtr - r.base) };
+}
+
+/** The device a pointer belongs to, or -1 when the driver does not know it as device memory. */
+export function pointerDevice(ptr: bigint): number {
+  const b = requireDriver();
+  return call('pointerDevice', () => b.pointerDevice(ptr));
+}
+
+/** A 64-byte IPC handle to the allocation holding `ptr` on `device` (cuIpcGetMemHandle). */
+export function ipcMemHandle(device: number | string, ptr: bigint): Buffer {
+  const d = deviceIndexOf(device, 'ipcMemHandle');
+  const b = requireDriver();
+  return call(`ipcMemHandle(cuda:${d}, 0x${ptr.toString(16)})`, () => b.ipcGetMemHandle(d, ptr));
+}
+
+/**
+ * Maps another process's allocation here (cuIpcOpenMemHandle) and returns its base address.
+ * Opening the same handle again returns the same address (the driver counts the opens); each open
+ * needs a close. The exporting process must be another one, alive, and still hold the memory.
+ */
+export function openIpcMemHandle(device: number | string, handle: Uint8Array): bigint {
+  const d = deviceIndexOf(device, 'openIpcMemHandle');
+  const b = requireDriver();
+  return call(`openIpcMemHandle(cuda:${d})`, () => b.ipcOpenMemHandle(d, handle));
+}
+
+/** Undoes one openIpcMemHandle of `base`. */
+export function closeIpcMemHandle(device: number | string, base: bigint): void {
+  const d = deviceIndexOf(device, 'closeIpcMemHandle');
+  const b = requireDriver();
+  call(`closeIpcMemHandle(cuda:${d}, 0x${base.toString(16)})`, () => b.ipcCloseMemHandle(d, base));
+}
+
+/** Options of the stream operations below. */
+export interface StreamOpOptions {
+  /** Run on this stream (of the device written to); the device's default stream when omitted. */
+  readonly stream?: Stream;
+  /** Wait (on the GPU) for these events before running. */
+  readonly after?: readonly Event[];
+  /** Record this event right after the operation (e.g. an interprocess event another process waits for). */
+  readonly record?: Event;
+}
+
+function nativeOptions(o: StreamOpOptions | undefined): NativeStreamOptions {
+  const out: NativeStreamOptions = {};
+  if (o?.stream) out.stream = nativeStreamOf(o.stream);
+  if (o?.after) out.after = o.after.map(nativeEventOf);
+  if (o?.record) out.record = nativeEventOf(o.record);
+  return out;
+}
+
+/** A device address on a device. */
+export interface DevicePointer {
+  readonly device: number;
+  readonly ptr: bigint;
+}
+
+/**
+ * Copies `bytes` from `src` to `dst` (device to device, on `dst`'s device; across devices with a
+ * peer copy) off the JavaScript thread, ordered on `options.stream` after `options.after`.
+ * Resolves when the bytes are in place. Keep both memories alive until then.
+ */
+export function copyDeviceToDevice(dst: DevicePointer, src: DevicePointer, bytes: number, options?: StreamOpOptions): Promise<void> {
+  const b = requireDriver();
+  return callAsync(`copyDeviceToDevice(${bytes} bytes, cuda:${src.device} -> cuda:${dst.device})`, () =>
+    b.copyDtoD(dst.device, dst.ptr, src.device, src.ptr, bytes, nativeOptions(options)),
+  );
+}
+
+/** Copies `src` into device memory at `dst`, off the JavaScript thread (see copyDeviceToDevice). */
+export function copyHostToDevice(dst: DevicePointer, src: Uint8Array, options?: StreamOpOptions): Promise<void> {
+  const b = requireDriver();
+  return callAsync(`copyHostToDevice(${src.byteLength} bytes -> cuda:${dst.device})`, () => b.copyHtoD(dst.device, dst.ptr, src, nativeOptions(options)));
+}
+
+/** Copies device memory at `src` into `dst`, off the JavaScript thread (see copyDeviceToDevice). */
+export function copyDeviceToHost(dst: Uint8Array, src: DevicePointer, options?: StreamOpOptions): Promise<void> {
+  const b = requireDriver();
+  return callAsync(`copyDeviceToHost(cuda:${src.device} -> ${dst.byteLength} bytes)`, () => b.copyDtoH(src.device, dst, src.ptr, nativeOptions(options)));
+}
+
+/**
+ * Keeps `buffer`'s block from going back to the caching allocator until the returned function
+ * is called, even if its tensor is released or collected meanwhile (e.g. while another process
+ * reads it through an IPC handle).
+ */
+export function holdBuffer(buffer: DeviceBuffer): () => void {
+  cudaBackend.allocator.beginUse(buffer);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    cudaBackend.allocator.endUse(buffer);
+  };
+}
+
+const natives = new WeakMap<Event, NativeEvent>();
+
+/** The addon's event behind an Event. */
+export function nativeEventOf(event: Event): NativeEvent {
+  const n = natives.get(event);
+  if (!n) throw new InvalidArgumentError('expected an Event made by @tensorwire/cuda/internal');
+  return n;
+}
+
+/**
+ * A CUDA event (without timing). `{ interprocess: true }` makes one another process can wait for
+ * through `ipcHandle()` / `Event.fromIpcHandle()`.
+ */
+export class Event {
+  /** Opens an event another process made with { interprocess: true } (cuIpcOpenEventHandle). */
+  static fromIpcHandle(device: number | string, handle: Uint8Array): Event {
+    const d = deviceIndexOf(device, 'Event.fromIpcHandle');
+    const b = requireDriver();
+    const native = call(`Event.fromIpcHandle(cuda:${d})`, () => b.Event.fromIpcHandle(d, handle));
+    return new Event(d, {}, native);
+  }
+
+  readonly deviceIndex: number;
+
+  constructor(device: number | string = 0, options: { interprocess?: boolean; blockingSync?: boolean } = {}, native?: NativeEvent) {
+    this.deviceIndex = deviceIndexOf(device, 'new Event()');
+    if (native) natives.set(this, native);
+    else {
+      const b = requireDriver();
+      natives.set(this, call(`new Event(cuda:${this.deviceIndex})`, () => new b.Event(this.deviceIndex, options)));
+    }
+  }
+
+  get interprocess(): boolean {
+    return nativeEventOf(this).interprocess;
+  }
+
+  /** True for an event opened from another process's handle. */
+  get imported(): boolean {
+    return nativeEventOf(this).imported;
+  }
+
+  /** Records the event on `options.stream` (the default stream) after the work submitted to it before. */
+  record(options?: { stream?: Stream; after?: readonly Event[] }): Promise<void> {
+    return callAsync('event.record', () => nativeEventOf(this).record(nativeOptions(options)));
+  }
+
+  /** True when the work before the last record has run. */
+  query(): boolean {
+    return call('event.query', () => nativeEventOf(this).query());
+  }
+
+  /** Resolves when the work before the last record has run (waits off the JavaScript thread). */
+  synchronize(): Promise<void> {
+    return callAsync('event.synchronize', () => nativeEventOf(this).synchronize());
+  }
+
+  /** 64 bytes another process passes to Event.fromIpcHandle (interprocess events only). */
+  ipcHandle(): Buffer {
+    return call('event.ipcHandle', () => nativeEventOf(this).ipcHandle());
+  }
+}
