@@ -95,3 +95,23 @@ test.serial('events: recorded after earlier work; another stream waits for them 
   t.is(a.at(0), Tensor.fromBytes(new Uint8Array(4).fill(9), 'float32', [1]).at(0));
   t.throws(() => ready.ipcHandle(), { message: /only an event made with \{ interprocess: true \}/ });
 });
+
+test.serial('after: [event] follows the JavaScript order even when the record reaches the driver late', async (t) => {
+  const p = new Stream(0);
+  const s = new Stream(0);
+  t.teardown(() => [p, s].forEach((x) => x.destroy()));
+  const a = Tensor.zeros([1024], { device: 'cuda:0' });
+  const b = Tensor.zeros([1024], { device: 'cuda:0' });
+  const ready = new Event(0);
+  mock.setDelayUs(150_000);
+  t.teardown(() => mock.setDelayUs(0));
+  const order: string[] = [];
+  // Stream p is busy for 0.15 s before its lane even issues the record...
+  const slow = copyHostToDevice({ device: 0, ptr: a.devicePtr! }, new Uint8Array(4096), { stream: p }).then(() => order.push('slow'));
+  const recorded = ready.record({ stream: p });
+  t.false(ready.query(), 'a submitted record counts as not done');
+  // ...and this copy on stream s, submitted after the record, still waits for it.
+  const waited = copyHostToDevice({ device: 0, ptr: b.devicePtr! }, new Uint8Array(4096), { stream: s, after: [ready] }).then(() => order.push('after the event'));
+  await Promise.all([slow, recorded, waited]);
+  t.deepEqual(order, ['slow', 'after the event']);
+});

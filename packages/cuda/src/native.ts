@@ -12,7 +12,7 @@ import { DeviceUnavailableError } from '@tensorwire/core/spi';
 export interface NativeStreamOptions {
   /** The lane to run on; the device's default lane when omitted. */
   stream?: NativeStream;
-  /** Events the operation waits for (on the GPU) before it runs. */
+  /** Events whose last record submitted before this call the operation waits for (on the GPU). */
   after?: NativeEvent[];
   /** Event recorded right after the operation. */
   record?: NativeEvent;

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <set>
+#include <map>
+#include <vector>
 
 #include "events.h"
 #include "mock.h"
@@ -50,15 +51,18 @@ struct CUstream_st {
 
 namespace {
 
+// Live streams by handle. Shared ownership: a stream being drained (cuMemFree) or fed (Enqueue)
+// stays allocated even if cuStreamDestroy runs meanwhile, and no lock is held while waiting.
 std::mutex streamsMu;
-std::set<CUstream>& LiveStreams() {
-  static auto* streams = new std::set<CUstream>();
+std::map<CUstream, std::shared_ptr<CUstream_st>>& LiveStreams() {
+  static auto* streams = new std::map<CUstream, std::shared_ptr<CUstream_st>>();
   return *streams;
 }
 
-bool IsLive(CUstream s) {
+std::shared_ptr<CUstream_st> Live(CUstream s) {
   std::lock_guard<std::mutex> lock(streamsMu);
-  return LiveStreams().count(s) > 0;
+  auto it = LiveStreams().find(s);
+  return it == LiveStreams().end() ? nullptr : it->second;
 }
 
 }  // namespace
@@ -70,20 +74,25 @@ CUresult Enqueue(CUstream stream, std::function<void()> op) {
     op();  // the null stream: run now
     return CUDA_SUCCESS;
   }
-  if (!IsLive(stream)) return CUDA_ERROR_INVALID_HANDLE;
+  std::shared_ptr<CUstream_st> s = Live(stream);
+  if (!s) return CUDA_ERROR_INVALID_HANDLE;
   {
-    std::lock_guard<std::mutex> lock(stream->mu);
-    stream->queue.push_back(std::move(op));
-    stream->queued++;
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->queue.push_back(std::move(op));
+    s->queued++;
   }
-  stream->wake.notify_one();
+  s->wake.notify_one();
   return CUDA_SUCCESS;
 }
 
 void DrainAllStreams() {
-  // Held throughout, so that no stream is destroyed (deleted) while it is being drained.
-  std::lock_guard<std::mutex> lock(streamsMu);
-  for (CUstream s : LiveStreams()) s->Drain();
+  std::vector<std::shared_ptr<CUstream_st>> streams;
+  {
+    std::lock_guard<std::mutex> lock(streamsMu);
+    for (auto& [handle, s] : LiveStreams()) streams.push_back(s);
+  }
+  // Without the lock: queued work may record events that other queued work waits for.
+  for (auto& s : streams) s->Drain();
 }
 
 }  // namespace twmock
@@ -94,36 +103,40 @@ TWMOCK_API CUresult cuStreamCreate(CUstream* stream, unsigned flags) {
   if (CUresult r = Enter("cuStreamCreate")) return r;
   if (CUresult r = NeedContext()) return r;
   if (!stream || (flags & ~CU_STREAM_NON_BLOCKING) != 0) return CUDA_ERROR_INVALID_VALUE;
-  auto* s = new CUstream_st();
+  auto s = std::make_shared<CUstream_st>();
   s->ctx = Current();
-  s->thread = std::thread([s] { s->Run(); });
+  CUstream_st* raw = s.get();
+  s->thread = std::thread([raw] { raw->Run(); });  // joined by cuStreamDestroy before `s` can go
   {
     std::lock_guard<std::mutex> lock(streamsMu);
-    LiveStreams().insert(s);
+    LiveStreams()[raw] = s;
   }
   {
     std::lock_guard<std::mutex> lock(S().mu);
     S().liveStreams++;
   }
-  *stream = s;
+  *stream = raw;
   return CUDA_SUCCESS;
 }
 
 TWMOCK_API CUresult cuStreamDestroy_v2(CUstream stream) {
   if (CUresult r = Enter("cuStreamDestroy_v2")) return r;
+  std::shared_ptr<CUstream_st> s;
   {
     std::lock_guard<std::mutex> lock(streamsMu);
-    if (!stream || LiveStreams().erase(stream) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    auto it = LiveStreams().find(stream);
+    if (it == LiveStreams().end()) return CUDA_ERROR_INVALID_HANDLE;
+    s = it->second;
+    LiveStreams().erase(it);
   }
   {
-    std::lock_guard<std::mutex> lock(stream->mu);
-    stream->stopping = true;
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->stopping = true;
   }
-  stream->wake.notify_all();
+  s->wake.notify_all();
   // The real driver returns at once and finishes the queued work later; joining here keeps the
   // mock simple, and the work is already queued, so it completes either way.
-  if (stream->thread.joinable()) stream->thread.join();
-  delete stream;
+  if (s->thread.joinable()) s->thread.join();
   std::lock_guard<std::mutex> lock(S().mu);
   S().liveStreams--;
   return CUDA_SUCCESS;
@@ -132,8 +145,9 @@ TWMOCK_API CUresult cuStreamDestroy_v2(CUstream stream) {
 TWMOCK_API CUresult cuStreamSynchronize(CUstream stream) {
   if (CUresult r = Enter("cuStreamSynchronize")) return r;
   if (stream == nullptr) return CUDA_SUCCESS;
-  if (!IsLive(stream)) return CUDA_ERROR_INVALID_HANDLE;
-  stream->Drain();
+  std::shared_ptr<CUstream_st> s = Live(stream);
+  if (!s) return CUDA_ERROR_INVALID_HANDLE;
+  s->Drain();
   return CUDA_SUCCESS;
 }
 

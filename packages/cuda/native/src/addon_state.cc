@@ -49,12 +49,13 @@ LanePtr AddonState::NewLane(int device) {
   return lane;
 }
 
-Napi::Value AddonState::Run(Napi::Env env, const LanePtr& lane, std::unique_ptr<tensorwire::Job> job, bool sync) {
+Napi::Value AddonState::Run(Napi::Env env, const LanePtr& lane, std::unique_ptr<LaneJob> job, bool sync) {
   if (lane->retired()) tensorwire::ThrowError(env, "the stream was destroyed", "CUDA_STREAM_DESTROYED");
+  job->Prepare();
   if (!sync) return tensorwire::Submit(env, *lane, completer_, std::move(job), "CUDA_STREAM_DESTROYED");
   std::promise<void> done;
   std::future<void> finished = done.get_future();
-  tensorwire::Job* raw = job.get();
+  LaneJob* raw = job.get();
   if (!lane->Post([raw, &done] {
         raw->Run();
         done.set_value();

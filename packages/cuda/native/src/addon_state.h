@@ -34,7 +34,7 @@ class AddonState {
    * JS thread: run `job` on `lane`. Returns its Promise, or, when `sync`, waits for it on this
    * thread and returns undefined (throwing its error).
    */
-  Napi::Value Run(Napi::Env env, const LanePtr& lane, std::unique_ptr<tensorwire::Job> job, bool sync);
+  Napi::Value Run(Napi::Env env, const LanePtr& lane, std::unique_ptr<LaneJob> job, bool sync);
 
  private:
   static void Cleanup(void* arg);

@@ -115,6 +115,11 @@ Napi::Value EventWrap::Record(const Napi::CallbackInfo& info) {
 
 Napi::Value EventWrap::Query(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  {
+    // A record submitted but not yet issued by its lane: not complete.
+    std::lock_guard<std::mutex> lock(handle_->mu);
+    if (handle_->issued < handle_->submitted) return Napi::Boolean::New(env, false);
+  }
   return Guard(env, [&] {
     CUresult r = Fn().cuEventQuery(handle_->event);
     if (r == CUDA_ERROR_NOT_READY) return Napi::Boolean::New(env, false);
@@ -126,7 +131,9 @@ Napi::Value EventWrap::Query(const Napi::CallbackInfo& info) {
 Napi::Value EventWrap::Synchronize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EventPtr handle = handle_;
-  auto job = tensorwire::MakeJob([handle] {
+  uint64_t seq = handle_->submitted;  // the records submitted before this call
+  auto job = tensorwire::MakeJob([handle, seq] {
+    if (seq > 0) handle->WaitIssued(seq);
     MakeCurrent(handle->device);
     Check(Fn().cuEventSynchronize(handle->event), "cuEventSynchronize");
   });

@@ -4,13 +4,15 @@
 //   Event.fromIpcHandle(device, handle)   opens another process's event (64-byte Buffer)
 //   event.device, event.interprocess, event.imported
 //   event.record({ stream? })   Promise: records on the stream (default lane) after the work
-//                               submitted to it before; resolves once recorded
-//   event.query()               true when the work before the last record has run
+//                               submitted to it before; resolves once that work has run
+//   event.query()               true when the work before the last record has run (a record
+//                               submitted but not yet issued by its lane counts as not run)
 //   event.synchronize()         Promise: resolves when it has (waits on a thread of its own)
 //   event.ipcHandle()           Buffer(64) for Event.fromIpcHandle in another process
 //                               (interprocess events only)
-// Operations also take events in their options: { after: [event] } waits for them on the GPU
-// before running, { record: event } records one after.
+// Operations also take events in their options: { after: [event] } waits on the GPU for the
+// last record of each submitted before the operation (in JavaScript call order, see lane.h),
+// { record: event } records one after.
 #pragma once
 
 #include <napi.h>

@@ -6,6 +6,19 @@
 
 namespace twcuda {
 
+void EventHandle::Issued(uint64_t seq) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (seq > issued) issued = seq;
+  }
+  cv.notify_all();
+}
+
+void EventHandle::WaitIssued(uint64_t seq) {
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return issued >= seq; });
+}
+
 EventHandle::~EventHandle() {
   // Operations that use the event hold this handle, so it goes only after they ran. An event
   // opened from an IPC handle is destroyed the same way (cuEventDestroy releases the import).
@@ -45,13 +58,31 @@ void Lane::Retire() {
   worker_.ShutdownFor(std::chrono::milliseconds(0));  // the thread finishes the queue, then exits
 }
 
+LaneJob::~LaneJob() {
+  if (work_.record && !recordIssued_) work_.record->Issued(recordSeq_);
+}
+
+void LaneJob::Prepare() {
+  for (const EventPtr& e : work_.after) afterSeq_.push_back(e->submitted);
+  if (work_.record) recordSeq_ = ++work_.record->submitted;
+}
+
 void LaneJob::Execute() {
   MakeCurrent(lane_->device());
   CUstream s = lane_->stream();
   try {
-    for (const EventPtr& e : work_.after) Check(Fn().cuStreamWaitEvent(s, e->event, 0), "cuStreamWaitEvent");
+    for (size_t i = 0; i < work_.after.size(); i++) {
+      const EventPtr& e = work_.after[i];
+      if (i < afterSeq_.size() && afterSeq_[i] > 0) e->WaitIssued(afterSeq_[i]);
+      Check(Fn().cuStreamWaitEvent(s, e->event, 0), "cuStreamWaitEvent");
+    }
     if (work_.enqueue) work_.enqueue(s);
-    if (work_.record) Check(Fn().cuEventRecord(work_.record->event, s), "cuEventRecord");
+    if (work_.record) {
+      CUresult r = Fn().cuEventRecord(work_.record->event, s);
+      recordIssued_ = true;
+      work_.record->Issued(recordSeq_);  // issued or failed: either way, nothing more to wait for
+      Check(r, "cuEventRecord");
+    }
   } catch (...) {
     // Part of the work may be queued already: let it finish before the JS buffers are released.
     Fn().cuStreamSynchronize(s);

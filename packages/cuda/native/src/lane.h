@@ -9,7 +9,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -19,12 +22,30 @@
 
 namespace twcuda {
 
-/** An event owned by JS (Event) and by the operations that wait for it or record it. */
+/**
+ * An event owned by JS (Event) and by the operations that wait for it or record it.
+ *
+ * Records are numbered in the order JavaScript submits them (`submitted`, JS thread) and counted
+ * when a lane has issued them to the driver (`issued`). Lanes run on threads of their own, so an
+ * operation submitted after a record may reach the driver first; before calling
+ * cuStreamWaitEvent, a lane therefore waits (on its own thread) until the records submitted
+ * before its operation are issued. So `after: [event]` means "after the last record submitted
+ * before this call", as the order of the JavaScript calls says.
+ */
 struct EventHandle {
   CUevent event = nullptr;
   int device = 0;
   bool interprocess = false;
-  bool imported = false;  // opened from another process's IPC handle
+  bool imported = false;  // opened from another process's IPC handle (its records are not counted here)
+  uint64_t submitted = 0;  // JS thread only
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t issued = 0;  // guarded by mu
+
+  /** Any thread: record number `seq` reached the driver (or will never: it failed). */
+  void Issued(uint64_t seq);
+  /** Lane thread: waits until record number `seq` was issued. */
+  void WaitIssued(uint64_t seq);
   ~EventHandle();
 };
 using EventPtr = std::shared_ptr<EventHandle>;
@@ -73,12 +94,19 @@ struct StreamWork {
 class LaneJob : public tensorwire::Job {
  public:
   LaneJob(LanePtr lane, StreamWork work) : lane_(std::move(lane)), work_(std::move(work)) {}
+  /** A record that never ran still counts as issued, so no lane waits for it forever. */
+  ~LaneJob() override;
+  /** JS thread, just before the job is queued: numbers its record, notes which records it waits for. */
+  void Prepare();
   void Execute() override;
   StreamWork& work() { return work_; }
 
  private:
   LanePtr lane_;
   StreamWork work_;
+  std::vector<uint64_t> afterSeq_;
+  uint64_t recordSeq_ = 0;
+  bool recordIssued_ = false;
 };
 
 }  // namespace twcuda

@@ -107,7 +107,7 @@ export function closeIpcMemHandle(device: number | string, base: bigint): void {
 export interface StreamOpOptions {
   /** Run on this stream (of the device written to); the device's default stream when omitted. */
   readonly stream?: Stream;
-  /** Wait (on the GPU) for these events before running. */
+  /** Wait (on the GPU) for the last record of each event submitted before this call (JavaScript order). */
   readonly after?: readonly Event[];
   /** Record this event right after the operation (e.g. an interprocess event another process waits for). */
   readonly record?: Event;
@@ -208,7 +208,11 @@ export class Event {
     return nativeEventOf(this).imported;
   }
 
-  /** Records the event on `options.stream` (the default stream) after the work submitted to it before. */
+  /**
+   * Records the event on `options.stream` (the default stream) after the work submitted to it
+   * before; resolves when that work has run. Operations submitted later with `after: [event]`
+   * wait for this record, whichever stream they run on.
+   */
   record(options?: { stream?: Stream; after?: readonly Event[] }): Promise<void> {
     return callAsync('event.record', () => nativeEventOf(this).record(nativeOptions(options)));
   }
