@@ -4,7 +4,7 @@
  * refuses them with its typed errors; get() through the object store copies to the host), and
  * an actor that stays responsive during a 1 GiB copy.
  */
-import './test/use-mock';
+import { mockOnly } from './test/driver-under-test';
 import test from 'ava';
 import {
   actorStats, createCollectiveGroup, destroyAllCollectiveGroups, get, init, InvalidArgumentError, kill, RuntimeStateError, shutdown, spawn,
@@ -19,7 +19,7 @@ test.after.always(async () => {
   await shutdown();
 });
 
-test.serial('numGpus: each actor sees its GPU through CUDA_VISIBLE_DEVICES; over-subscription is refused', async (t) => {
+mockOnly('numGpus: each actor sees its GPU through CUDA_VISIBLE_DEVICES; over-subscription is refused', async (t) => {
   const a = await spawn(CudaWorker, { numGpus: 1 });
   const b = await spawn(CudaWorker, { numGpus: 0.5 });
   const c = await spawn(CudaWorker, { numGpus: 0.5 });
@@ -83,7 +83,7 @@ test.serial('CUDA tensors through the object store land on the device; a GPU obj
   await Promise.all([kill(a), kill(b)]);
 });
 
-test.serial('an actor answers other calls while it copies 1 GiB to the device', async (t) => {
+mockOnly('an actor answers other calls while it copies 1 GiB to the device', async (t) => {
   const a = await spawn(CudaWorker, { maxConcurrency: 2, env: { TENSORWIRE_MOCK_CUDA_DELAY_US: '500000' } });
   const copying = get(a.bigCopy.remote(2 ** 30));
   await new Promise((r) => setTimeout(r, 100)); // the copy has started

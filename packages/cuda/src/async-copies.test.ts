@@ -3,7 +3,7 @@
  * one stream runs in order, work on two streams does not wait for each other; events order work
  * across streams. Checked by the order things happen in (the mock makes each operation slow).
  */
-import './test/use-mock';
+import { mockOnly, usingMock } from './test/driver-under-test';
 import test from 'ava';
 import { Tensor } from '@tensorwire/core';
 import { Stream, synchronize } from './index';
@@ -15,8 +15,10 @@ const GiB = 2 ** 30;
 test.serial('a 1 GiB host-to-device copy does not freeze the event loop', async (t) => {
   const host = Tensor.empty([GiB], 'uint8');
   host.bytes().fill(7, GiB - 16);
-  mock.setDelayUs(300_000); // at least 0.3 s per copy, whatever the machine
-  t.teardown(() => mock.setDelayUs(0));
+  if (usingMock) {
+    mock.setDelayUs(300_000); // at least 0.3 s per copy, whatever the machine
+    t.teardown(() => mock.setDelayUs(0));
+  }
   let done = false;
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 1);
@@ -39,8 +41,10 @@ test.serial('a 1 GiB host-to-device copy does not freeze the event loop', async 
 });
 
 test.serial('a synchronous copy, by contrast, holds the thread until it is done', (t) => {
-  mock.setDelayUs(50_000);
-  t.teardown(() => mock.setDelayUs(0));
+  if (usingMock) {
+    mock.setDelayUs(50_000);
+    t.teardown(() => mock.setDelayUs(0));
+  }
   let ran = false;
   setImmediate(() => (ran = true));
   const g = Tensor.ones([16]).cuda();
@@ -49,7 +53,7 @@ test.serial('a synchronous copy, by contrast, holds the thread until it is done'
   g.release();
 });
 
-test.serial('one stream runs in order; another stream does not wait for it', async (t) => {
+mockOnly('one stream runs in order; another stream does not wait for it', async (t) => {
   const a = Tensor.zeros([1024], { device: 'cuda:0' });
   const b = Tensor.zeros([1024], { device: 'cuda:0' });
   const c = Tensor.zeros([1024], { device: 'cuda:0' });
@@ -73,7 +77,7 @@ test.serial('one stream runs in order; another stream does not wait for it', asy
   await t.throwsAsync(Tensor.ones([2]).toAsync('cuda:0', { stream: s }), { message: /stream was destroyed; make a new Stream/ });
 });
 
-test.serial('events: recorded after earlier work; another stream waits for them on the GPU', async (t) => {
+mockOnly('events: recorded after earlier work; another stream waits for them on the GPU', async (t) => {
   const a = Tensor.zeros([1024], { device: 'cuda:0' });
   const b = Tensor.zeros([1024], { device: 'cuda:0' });
   const s = new Stream(0);
@@ -96,7 +100,7 @@ test.serial('events: recorded after earlier work; another stream waits for them 
   t.throws(() => ready.ipcHandle(), { message: /only an event made with \{ interprocess: true \}/ });
 });
 
-test.serial('after: [event] follows the JavaScript order even when the record reaches the driver late', async (t) => {
+mockOnly('after: [event] follows the JavaScript order even when the record reaches the driver late', async (t) => {
   const p = new Stream(0);
   const s = new Stream(0);
   t.teardown(() => [p, s].forEach((x) => x.destroy()));

@@ -1,5 +1,6 @@
 /** `npx tensorwire doctor` shows the CUDA driver, its devices and their memory, or why not and the fix. */
 import test from 'ava';
+import { mockOnly } from './test/driver-under-test';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { mockLibraryPath } from './testing';
@@ -31,7 +32,7 @@ async function cudaStatus(env: Record<string, string>): Promise<DeviceStatus> {
   return cuda;
 }
 
-test('with the mock driver: driver version, devices and memory', async (t) => {
+mockOnly('with the mock driver: driver version, devices and memory', async (t) => {
   const env = { TENSORWIRE_LIBCUDA: mockLibraryPath, TENSORWIRE_MOCK_CUDA_DEVICES: '2', TENSORWIRE_MOCK_CUDA_MEMORY: '8G' };
   const s = await cudaStatus(env);
   t.true(s.available);

@@ -1,5 +1,5 @@
 /** CUDA IPC through the internal API against the mock: handles and events really cross processes. */
-import './test/use-mock';
+import { mockOnly, usingMock } from './test/driver-under-test';
 import test from 'ava';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -32,7 +32,7 @@ test.serial('another process opens the memory and the event, and reads the tenso
   const handle = Buffer.from(msg.handle);
   const base = openIpcMemHandle(0, handle);
   t.is(openIpcMemHandle('cuda:0', handle), base, 'opened again: the same address (the driver counts opens)');
-  t.is(mock.stats().imports, 1);
+  if (usingMock) t.is(mock.stats().imports, 1);
   const ready = Event.fromIpcHandle(0, Buffer.from(msg.event));
   t.true(ready.imported);
   const into = Tensor.empty([1000], 'int32', { device: 'cuda:0' });
@@ -40,17 +40,17 @@ test.serial('another process opens the memory and the event, and reads the tenso
   t.is(into.at(999), 999);
   t.is(into.sum(), (999 * 1000) / 2);
   closeIpcMemHandle(0, base);
-  t.is(mock.stats().imports, 1, 'one open left');
+  if (usingMock) t.is(mock.stats().imports, 1, 'one open left');
   closeIpcMemHandle(0, base);
-  t.is(mock.stats().imports, 0);
-  t.throws(() => closeIpcMemHandle(0, base), { instanceOf: CudaError, message: /CUDA_ERROR_INVALID_VALUE/ });
+  if (usingMock) t.is(mock.stats().imports, 0);
+  t.throws(() => closeIpcMemHandle(0, base), { instanceOf: CudaError });
   child.send('exit');
   await exited;
   const err = t.throws(() => openIpcMemHandle(0, handle), { instanceOf: CudaError });
-  t.is(err!.code, 'CUDA_ERROR_INVALID_HANDLE', 'the exporter is gone, and its memory with it');
+  if (usingMock) t.is(err!.code, 'CUDA_ERROR_INVALID_HANDLE', 'the exporter is gone, and its memory with it');
 });
 
-test.serial("a process cannot open its own handles (as with the real driver); handles name the allocation's base", (t) => {
+mockOnly("a process cannot open its own handles (as with the real driver); handles name the allocation's base", (t) => {
   const a = Tensor.zeros([16], { device: 'cuda:0' });
   const b = Tensor.zeros([16], { device: 'cuda:0' });
   const range = allocationOf(b.deviceBuffer!);
