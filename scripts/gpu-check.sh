@@ -46,6 +46,8 @@ nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(os.path.dirna
 
 report="$out/gpu-report.md"
 mode="GPU machine"
+# @tensorwire/cuda's tests use their bundled mock driver unless told to use the machine's.
+[ "$dry_run" = 1 ] || export TENSORWIRE_CUDA_TEST_DRIVER=real
 if [ "$dry_run" = 1 ]; then
   mode="dry run against the mock CUDA driver (proves the code paths, not the GPU)"
   mock="$(cd "$work" && node -e "process.stdout.write(require('@tensorwire/cuda/testing').mockLibraryPath)" 2>/dev/null || true)"
