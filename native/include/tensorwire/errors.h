@@ -83,4 +83,20 @@ inline Napi::Error MakeError(Napi::Env env, const ErrorInfo& info) {
   throw MakeError(env, ErrorInfo{code, message});
 }
 
+/**
+ * Runs `f` on the JS thread; a CodedError (or another std::exception) becomes a JS Error with
+ * the same message and code, `defaultCode` when it has none. JS errors pass through. Each addon
+ * wraps its entry points with it (through a one-line Guard naming its own default code).
+ */
+template <typename F>
+auto GuardJs(Napi::Env env, const char* defaultCode, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw MakeError(env, CaptureError(std::current_exception(), defaultCode));
+  }
+}
+
 }  // namespace tensorwire

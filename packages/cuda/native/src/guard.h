@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <exception>
+#include <utility>
 
 #include "tensorwire/errors.h"
 
@@ -15,13 +16,7 @@ namespace twcuda {
  */
 template <typename F>
 auto Guard(Napi::Env env, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw tensorwire::MakeError(env, tensorwire::CaptureError(std::current_exception(), "CUDA_ERROR"));
-  }
+  return tensorwire::GuardJs(env, "CUDA_ERROR", std::forward<F>(f));
 }
 
 }  // namespace twcuda

@@ -23,6 +23,7 @@
 #include "agent.h"
 
 #include <exception>
+#include <utility>
 
 #include "pool_cache.h"
 #include "tensorwire/errors.h"
@@ -37,13 +38,7 @@ namespace {
 /** Run `f`, turning C++ failures (CodedError, std::exception) into JS Errors with a code. */
 template <typename F>
 auto Guard(Napi::Env env, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw tensorwire::MakeError(env, tensorwire::CaptureError(std::current_exception(), "UCX_ERROR"));
-  }
+  return tensorwire::GuardJs(env, "UCX_ERROR", std::forward<F>(f));
 }
 
 uint64_t ToU64(Napi::Env env, Napi::Value v, const char* what) {
