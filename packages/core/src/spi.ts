@@ -14,6 +14,7 @@
 export * from './transport/spi';
 export { registerTransport, getTransport, hasTransport, listTransports, registeredTransports, OBJECT_STORE, type RegisteredTransport } from './transport/registry';
 export { TensorwireError, DeviceUnavailableError } from './errors/errors';
+export { nativeAddonLoader, type NativeAddonSpec } from './transport/native-addon';
 export {
   registerDeviceBackend, getDeviceBackend, unregisterDeviceBackend,
   type DeviceBackend, type DeviceBuffer, type DeviceStream, type DeviceCopyOptions, type DeviceMemoryStats,

@@ -4,9 +4,8 @@
  * A missing or unloadable addon is a DeviceUnavailableError that names the fix, never a bare
  * "Cannot find module".
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeviceUnavailableError } from '@tensorwire/core/spi';
+import { DeviceUnavailableError, nativeAddonLoader } from '@tensorwire/core/spi';
 
 /** Options of every stream operation of the addon (copies, fills, event records). */
 export interface NativeStreamOptions {
@@ -101,26 +100,10 @@ export const ADDON_PATH = path.join(BUILD_DIR, 'tensorwire_cuda.node');
 /** The fix printed whenever the addon is missing. */
 export const ADDON_FIX = 'build it: npm run build -w @tensorwire/cuda (needs cmake and a C++17 compiler, no CUDA toolkit), or npm rebuild @tensorwire/cuda';
 
-let cached: NativeBinding | undefined;
-let failure: DeviceUnavailableError | undefined;
-
 /** Loads the addon once; throws DeviceUnavailableError('cuda', ...) naming the fix. */
-export function loadAddon(): NativeBinding {
-  if (cached) return cached;
-  if (failure) throw failure;
-  const override = process.env.TENSORWIRE_CUDA_ADDON;
-  const file = override && override.length > 0 ? path.resolve(override) : ADDON_PATH;
-  if (!fs.existsSync(file)) {
-    failure = new DeviceUnavailableError('cuda', `the native addon of @tensorwire/cuda was not built (${file} is missing)`, ADDON_FIX);
-    throw failure;
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cached = require(file) as NativeBinding;
-    return cached;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    failure = new DeviceUnavailableError('cuda', `the native addon ${file} failed to load (${message})`, ADDON_FIX);
-    throw failure;
-  }
-}
+export const loadAddon = nativeAddonLoader<NativeBinding, DeviceUnavailableError>({
+  file: ADDON_PATH,
+  overrideEnv: 'TENSORWIRE_CUDA_ADDON',
+  owner: '@tensorwire/cuda',
+  unavailable: (detail) => new DeviceUnavailableError('cuda', detail, ADDON_FIX),
+});

@@ -3,9 +3,9 @@
  * Loading fails with {@link GlooUnavailableError} saying how to fix it, never with a bare
  * "Cannot find module".
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TensorwireError } from '@tensorwire/core';
+import { nativeAddonLoader } from '@tensorwire/core/spi';
 
 /** Store callback the addon calls during connect (runs on the JS thread). */
 export type NativeStoreFn = (
@@ -68,32 +68,13 @@ export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 /** Where the build puts the addon (cmake-js compile -d native -O native/build). */
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'tensorwire_gloo.node');
 
-let cached: NativeBinding | undefined;
-let failure: GlooUnavailableError | undefined;
-
 /** Load the addon once; throws {@link GlooUnavailableError} with an actionable message. */
-export function loadNative(): NativeBinding {
-  if (cached) return cached;
-  if (failure) throw failure;
-  const override = process.env.TENSORWIRE_GLOO_ADDON;
-  const file = override && override.length > 0 ? path.resolve(override) : ADDON_PATH;
-  if (!fs.existsSync(file)) {
-    failure = new GlooUnavailableError(`the native addon was not built (${file} is missing)`);
-    throw failure;
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    cached = require(file) as NativeBinding;
-    return cached;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const detail = /libgloo/.test(message)
-      ? `libgloo could not be loaded (${message})`
-      : `the native addon ${file} failed to load (${message})`;
-    failure = new GlooUnavailableError(detail);
-    throw failure;
-  }
-}
+export const loadNative = nativeAddonLoader<NativeBinding, GlooUnavailableError>({
+  file: ADDON_PATH,
+  overrideEnv: 'TENSORWIRE_GLOO_ADDON',
+  library: { pattern: /libgloo/, name: 'libgloo' },
+  unavailable: (detail) => new GlooUnavailableError(detail),
+});
 
 /** Like {@link loadNative} but returns the error instead of throwing. */
 export function tryLoadNative(): { binding?: NativeBinding; error?: GlooUnavailableError } {

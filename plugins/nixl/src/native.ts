@@ -7,8 +7,8 @@
  * `UCX_MEM_EVENTS=no` must be in the environment BEFORE libucx is loaded: this module sets it
  * (unless the user chose a value) and only then requires the addon.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { nativeAddonLoader } from '@tensorwire/core/spi';
 import { NixlError } from './errors';
 
 /** What `agent.register()` returns (one registration, reference-counted per buffer). */
@@ -118,30 +118,16 @@ export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 /** Where cmake-js puts the addon (`npm run build:native`); TENSORWIRE_NIXL_ADDON loads another build. */
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'tensorwire_nixl.node');
 
-let cached: NativeAddon | undefined;
-let failure: NixlUnavailableError | undefined;
+const loadAddonOnce = nativeAddonLoader<NativeAddon, NixlUnavailableError>({
+  file: ADDON_PATH,
+  overrideEnv: 'TENSORWIRE_NIXL_ADDON',
+  library: { pattern: /libuc[pst]|libucm/, name: 'libucx' },
+  unavailable: (detail) => new NixlUnavailableError(detail),
+});
 
 /** Load the addon once; throws {@link NixlUnavailableError} with an actionable message. */
 export function loadNative(): NativeAddon {
-  if (cached) return cached;
-  if (failure) throw failure;
+  // Before libucx loads (see the top of this file): off unless the user chose otherwise.
   if (process.env.UCX_MEM_EVENTS === undefined) process.env.UCX_MEM_EVENTS = 'no';
-  const override = process.env.TENSORWIRE_NIXL_ADDON;
-  const file = override && override.length > 0 ? path.resolve(override) : ADDON_PATH;
-  if (!fs.existsSync(file)) {
-    failure = new NixlUnavailableError(`the native addon was not built (${file} is missing)`);
-    throw failure;
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    cached = require(file) as NativeAddon;
-    return cached;
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const detail = /libuc[pst]|libucm/.test(message)
-      ? `libucx could not be loaded (${message})`
-      : `the native addon ${file} failed to load (${message})`;
-    failure = new NixlUnavailableError(detail);
-    throw failure;
-  }
+  return loadAddonOnce();
 }
