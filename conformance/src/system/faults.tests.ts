@@ -23,7 +23,7 @@ import { MiB } from '../options';
 import { core } from './core-api';
 import type { SystemKit, T } from './kit';
 import { childPids, collectRefs, driverResources, fdCount, fdKinds, resourceGrowth, settleProblems, type DriverResources } from './resources';
-import { ActorSet, eventually, nameOf, pidOf, runtimeGeneration } from './runtime-env';
+import { ActorSet, deathNoticed, eventually, nameOf, pidOf, runtimeGeneration } from './runtime-env';
 import { fingerprint, makeTensor, type TensorRecipe } from './values';
 
 type Victim = 'producer' | 'consumer';
@@ -119,14 +119,7 @@ export function registerFaultTests(k: SystemKit): void {
 
   /** Wait until the driver has seen `h` die (its stats fail with ActorDiedError). */
   const deathSeen = async (t: Checks, h: object): Promise<void> => {
-    const seen = await eventually(async () => {
-      try {
-        await stats(h);
-        return false;
-      } catch (e) {
-        return e instanceof core.ActorDiedError;
-      }
-    }, SETTLE_MS);
+    const seen = await deathNoticed(h, SETTLE_MS);
     t.true(seen, `the driver noticed that ${nameOf(h)} died`);
   };
 

@@ -137,7 +137,21 @@ export async function crash(handle: unknown): Promise<number> {
   return pid;
 }
 
-/** Poll `check` until it returns true or `ms` pass; returns the last value of `describe`. */
+/** Whether the driver sees `handle`'s actor as dead (its stats fail with ActorDiedError) within `ms`. */
+export function deathNoticed(handle: unknown, ms: number): Promise<boolean> {
+  const stats = core.actorStats;
+  if (!stats) throw new Error("core does not export actorStats(handle) (needed to see an actor's death)");
+  return eventually(async () => {
+    try {
+      await stats.call(core, handle);
+      return false;
+    } catch (e) {
+      return e instanceof core.ActorDiedError;
+    }
+  }, ms);
+}
+
+/** Poll `check` until it returns true or `ms` pass. */
 export async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {

@@ -14,7 +14,7 @@ import { MiB } from '../options';
 import { core } from './core-api';
 import type { SystemKit, T } from './kit';
 import { collectRefs, driverResources, isAlive, resourceGrowth, settleProblems, shmFiles, shmFilesOf, type DriverResources } from './resources';
-import { ensureRuntime, eventually, nameOf, pidOf, shutdownRuntime } from './runtime-env';
+import { deathNoticed, ensureRuntime, nameOf, pidOf, shutdownRuntime } from './runtime-env';
 import { fingerprint, makeTensor } from './values';
 
 /**
@@ -42,7 +42,6 @@ export function registerShutdownLeakTests(k: SystemKit): void {
     k.r.skip(`${d}shutdown after a crash: all tests`, "core does not export actorStats(handle) (needed for actors' pids)");
     return;
   }
-  const stats = core.actorStats.bind(core);
 
   /**
    * Start the runtime, make a GPU object in a producer and move it to a consumer; with `crash`,
@@ -62,14 +61,7 @@ export function registerShutdownLeakTests(k: SystemKit): void {
       victimShm = shmFilesOf(pPid);
       peerShm = shmFilesOf(cPid);
       process.kill(pPid, 'SIGKILL');
-      const noticed = await eventually(async () => {
-        try {
-          await stats(p);
-          return false;
-        } catch (e) {
-          return e instanceof core.ActorDiedError;
-        }
-      }, SETTLE_MS);
+      const noticed = await deathNoticed(p, SETTLE_MS);
       t.true(noticed, `the driver noticed that ${nameOf(p)} died`);
     }
     await shutdownRuntime();
