@@ -67,5 +67,3 @@ export class ObjectTable {
     return new Promise((resolve) => e.waiters.push(resolve));
   }
 }
-
-export { pendingReads } from '../gpu/gpu-entry';

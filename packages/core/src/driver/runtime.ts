@@ -21,7 +21,8 @@ import type { GpuDriverPort } from '../gpu/driver-port';
 import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
-import { ObjectTable, pendingReads, type ObjectEntry } from './object-table';
+import { ObjectTable, type ObjectEntry } from './object-table';
+import { pendingReads } from '../gpu/gpu-entry';
 import { isInActorNamespace, newRuntimeId, unknownActorReason, unknownIdReason } from '../objects/object-id';
 import { detachedCopy, type Serializer } from '../objects/serializer';
 import { decodeHooks, encodeHooks } from '../actor/value-hooks';
@@ -144,7 +145,7 @@ export class Runtime implements CoreContext {
       entries: () => this.objects.values(),
       forget: (id) => this.objects.delete(id),
       storedValue: (id) => this.store.get(id),
-      errorOf: (id) => this.errorOf(this.objects.ensure(id)),
+      errorOf: (id) => this.errorOf(this.entryOf(id)), // the manager asks only of entries it holds
       actorName: (id) => this.actors.get(id)?.info.name ?? id,
       aliveConn: (id) => this.aliveConn(id),
       route: (transport, producerId, consumerId) => {
