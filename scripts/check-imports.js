@@ -124,6 +124,11 @@ function cycleThrough(graph, start, members) {
 }
 
 const rel = (file) => path.relative(root, file);
+/** The top folder of `file` under `srcDir`; undefined for a file directly in src/ (index.ts, spi.ts). */
+function folderOf(srcDir, file) {
+  const parts = path.relative(srcDir, file).split(path.sep);
+  return parts.length > 1 ? parts[0] : undefined;
+}
 let cycles = 0;
 let layerViolations = 0;
 const packageGraph = new Map();
@@ -133,8 +138,7 @@ for (const dir of dirs) {
   packageNames.set(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name, dir);
 }
 
-for (const dir of dirs) {
-  const pkgName = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name;
+for (const [pkgName, dir] of packageNames) {
   const srcDir = path.join(dir, 'src');
   const graph = new Map();
   const layersFile = path.join(dir, 'layers.json');
@@ -148,13 +152,11 @@ for (const dir of dirs) {
         if (target) edges.add(target);
         // Tests of a folder may use test support from the top (test/, testing/): layers apply to the code they test.
         if (target && layers && !/\.test\.tsx?$/.test(file)) {
-          const folderOf = (f) => path.relative(srcDir, f).split(path.sep)[0];
-          const from = folderOf(file);
-          const to = folderOf(target);
+          const from = folderOf(srcDir, file);
+          const to = folderOf(srcDir, target);
           const fromRank = layers.indexOf(from);
           const toRank = layers.indexOf(to);
-          const isFolder = (f) => path.relative(srcDir, f).includes(path.sep);
-          if (from !== to && isFolder(file) && isFolder(target)) {
+          if (from !== to && from !== undefined && to !== undefined) {
             if (fromRank < 0 || toRank < 0) {
               layerViolations++;
               const missing = fromRank < 0 ? from : to;
