@@ -52,6 +52,8 @@ if [ "$dry_run" = 1 ]; then
   mode="dry run against the mock CUDA driver (proves the code paths, not the GPU)"
   mock="$(cd "$work" && node -e "process.stdout.write(require('@tensorwire/cuda/testing').mockLibraryPath)" 2>/dev/null || true)"
   if [ -n "$mock" ]; then export TENSORWIRE_LIBCUDA="$mock"; else log "no @tensorwire/cuda mock in the bundle"; fi
+  # The mock's "device" is host memory: small sizes run every benchmark path without the 1 GiB wait.
+  export BENCH_GPU_SIZES="${BENCH_GPU_SIZES:-1024,1048576,16777216}"
 fi
 
 {
