@@ -29,7 +29,7 @@ export { encodeValue, decodeValue, extractTensors, restoreTensors } from './obje
 export { actor, method, type ActorOptions, type MethodOptions, type ActorClassDecorator, type ActorMethodDecorator } from './actor/decorators';
 export type { ActorHandle, RemoteMethod } from './actor/handle';
 export type { MaybeRef, RemoteArgs } from './actor/remote-args';
-export type { Launcher, LaunchSpec, LaunchedProcess } from './driver/launcher';
+export type { Launcher, LaunchSpec, LaunchedProcess, Placement } from './driver/launcher';
 export { ChildProcessLauncher } from './driver/launcher';
 
 export { TOKENS } from './runtime/tokens';

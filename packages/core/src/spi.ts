@@ -20,3 +20,7 @@ export {
   type DeviceBackend, type DeviceBuffer, type DeviceStream, type DeviceCopyOptions, type DeviceMemoryStats,
   type DeviceInfo, type DeviceProbe,
 } from './tensor/device';
+export { registerLauncher, registeredLaunchers, type LauncherRegistration } from './driver/launcher-registry';
+export type { Launcher, LaunchSpec, LaunchedProcess, Placement } from './runtime/launcher-types';
+export { ActorDiedError, InvalidArgumentError, RuntimeStateError } from './errors/errors';
+export { NETWORK_HOST_ENV, isLoopbackAddress } from './runtime/network-host';

@@ -1,7 +1,8 @@
 /** `init` and `shutdown`: build the driver runtime from a DI container, and tear it down. */
 import 'reflect-metadata';
 import { container as rootContainer } from 'tsyringe';
-import { ChildProcessLauncher } from '../driver/launcher';
+import { ChildProcessLauncher, type Launcher } from '../driver/launcher';
+import { defaultLauncher, launcherByName } from '../driver/launcher-registry';
 import * as path from 'node:path';
 import { didYouMean } from '../errors/did-you-mean';
 import { InvalidArgumentError, PUBLISHED_TRANSPORT_PACKAGES, RuntimeStateError } from '../errors/errors';
@@ -43,7 +44,9 @@ export async function init(options: RuntimeOptions = {}): Promise<Runtime> {
   for (const m of resolved.transports) loadTransportModule(m);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.ObjectStore, { useClass: MemoryObjectStore });
-  c.register(TOKENS.Launcher, { useClass: ChildProcessLauncher });
+  const launcher = chooseLauncher(resolved.launcher);
+  if (launcher) c.register(TOKENS.Launcher, { useValue: launcher });
+  else c.register(TOKENS.Launcher, { useClass: ChildProcessLauncher });
   c.register(TOKENS.Serializer, { useClass: OutOfBandSerializer });
   c.register(TOKENS.Logger, { useValue: new ConsoleLogger() });
   c.register(TOKENS.Clock, { useValue: systemClock });
@@ -54,6 +57,12 @@ export async function init(options: RuntimeOptions = {}): Promise<Runtime> {
   runtime = rt;
   setContext(rt);
   return rt;
+}
+
+/** init's launcher: the one named or given, else one a launcher package claims here; undefined: local child processes. */
+function chooseLauncher(option: string | Launcher | undefined): Launcher | undefined {
+  if (typeof option === 'string') return launcherByName(option, (m) => require(require.resolve(m, { paths: [process.cwd(), __dirname] })));
+  return option ?? defaultLauncher();
 }
 
 /** Load a module named in `init({ transports })`; failures become typed errors that say what to do. */

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `tensorwire` command (package.json "bin"): `npx tensorwire doctor [--json]`.
+ * The `tensorwire` command (package.json "bin"): `npx tensorwire doctor [--json]`, and
+ * `tensorwire worker` (an actor process joining a driver on another host).
  * Usage errors exit with status 2; doctor itself always exits 0 (an unavailable or absent
  * transport is an answer, not a failure).
  */
 import { formatDoctorReport, runDoctor } from './doctor';
+import { WORKER_USAGE, WorkerUsageError, runWorker } from './worker-command';
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
@@ -16,12 +18,15 @@ Commands:
                       to fix it (for CUDA: the driver version, the devices and their memory),
                       plus the machine facts that matter (Node, OS, CPUs, memory, NVIDIA GPU,
                       libcuda/libnccl, UCX environment).
+  worker              Run an actor process that joins a driver (what a launcher runs on
+                      another host, e.g. a Slurm job step): see the options below.
   help                Show this help.
 
 Options for doctor:
   --json              Print the report as JSON.
   --timeout <ms>      Limit for loading and probing each transport package (default ${DEFAULT_TIMEOUT_MS}).
 
+${WORKER_USAGE}
 Options:
   -h, --help          Show this help.
   -v, --version       Print the version of @tensorwire/core.
@@ -65,6 +70,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  if (command === 'worker') {
+    if (runWorker(rest) === 'help') process.stdout.write(USAGE);
+    return 0; // a joined worker exits itself when the driver lets it go
+  }
   if (command !== 'doctor') throw new UsageError(`unknown command '${command}'`);
   const args = parseDoctorArgs(rest);
   if (args === 'help') {
@@ -81,7 +90,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof WorkerUsageError) {
       process.stderr.write(`tensorwire: ${err.message}\nRun 'tensorwire --help' for usage.\n`);
       process.exitCode = 2;
     } else {

@@ -1,40 +1,22 @@
 /**
  * Launchers start actor processes. The default starts a local Node child process; a runtime
- * can inject another (containers, remote hosts) through the `Launcher` DI token.
+ * can inject another (containers, remote hosts) through the `Launcher` DI token, or name a
+ * registered one with `init({ launcher })` (see ./launcher-registry).
+ *
+ * A launcher whose actors run on other hosts (a *remote* launcher) says so with
+ * `controlHost()`: the driver then listens on that address over TLS instead of on its Unix
+ * socket, and each actor process joins it with what `spec.env` carries (address, token,
+ * certificate fingerprint; see worker/join-driver.ts). Such a launcher may also place actors
+ * itself (`placesActors`): spawn's `numGpus` and `node` then reach it in `spec.placement`.
  */
 import 'reflect-metadata';
 import { spawn as spawnProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { injectable } from 'tsyringe';
 import { actorOutputPrefix, PrefixedOutput } from './prefixed-output';
+import type { LaunchSpec, LaunchedProcess, Launcher } from '../runtime/launcher-types';
 
-export interface LaunchSpec {
-  readonly actorId: string;
-  readonly name: string;
-  /** Absolute path of the actor process entry (core's worker-main.js). */
-  readonly entry: string;
-  /** Environment for the process (already merged with the driver's). */
-  readonly env: NodeJS.ProcessEnv;
-  /** Extra Node flags for the process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
-  readonly execArgv?: readonly string[];
-  /**
-   * When set, each line the process prints (stdout and stderr) is forwarded through the
-   * driver's own stdout/stderr prefixed `(<outputLabel> pid=<pid>) `, as Ray does; the runtime
-   * passes the actor's class name. Undefined: the process writes to the driver's terminal as is.
-   */
-  readonly outputLabel?: string;
-}
-
-export interface LaunchedProcess {
-  readonly pid: number | undefined;
-  kill(signal?: NodeJS.Signals): void;
-  /** Called once when the process ends. */
-  onExit(cb: (code: number | null, signal: string | null) => void): void;
-}
-
-export interface Launcher {
-  launch(spec: LaunchSpec): LaunchedProcess;
-}
+export type { LaunchSpec, LaunchedProcess, Launcher, Placement } from '../runtime/launcher-types';
 
 /**
  * glibc settings for actor processes: serve large allocations from the heap (no mmap) and

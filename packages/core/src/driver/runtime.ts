@@ -28,6 +28,8 @@ import { detachedCopy, type Serializer } from '../objects/serializer';
 import { decodeHooks, encodeHooks } from '../actor/value-hooks';
 import type { Connection } from '../rpc/connection';
 import { ControlServer } from '../rpc/control-server';
+import { makeSelfSignedIdentity } from '../rpc/self-signed-cert';
+import { adoptNetworkHost } from '../runtime/network-host';
 import type { ActorSpec, ActorStats, ResultMessage, SubmitMessage } from '../runtime/protocol';
 import { type ResolvedRef } from '../gpu/gpu-object';
 import { EndpointCache } from '../transport/endpoints';
@@ -75,6 +77,17 @@ export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
   gpus?: number | number[];
   /** Extra Node flags for the actor process, e.g. ['--cpu-prof'] or ['--max-old-space-size=8192']. */
   execArgv?: string[];
+  /**
+   * The host to run the actor on, by the name the cluster engine knows it (a Slurm node name).
+   * Only with a launcher that places actors (`init({ launcher: 'slurm' })`); others refuse it
+   * with InvalidArgumentError. Default: the launcher chooses.
+   *
+   * @example
+   * ```ts
+   * const a = await spawn(Trainer, { numGpus: 1, node: 'gpu-node-07' });
+   * ```
+   */
+  node?: string;
 }
 
 const WORKER_ENTRY = path.join(__dirname, '..', 'worker', 'worker-main.js');
@@ -107,6 +120,10 @@ export class Runtime implements CoreContext {
   /** GPU reservations of the actors (spawn's numGpus). */
   private readonly gpus: GpuPlacement;
   private warnedGpusOption = false;
+  /** SHA-256 fingerprint of the control plane's TLS certificate (TCP only), handed to actors. */
+  private certSha256: string | undefined;
+  /** Variables set in this process for its own transports (network-host.ts): not for actors, whose hosts differ. */
+  private adoptedEnv: string[] = [];
 
   constructor(
     @inject(TOKENS.ObjectStore) readonly store: ObjectStore,
@@ -157,9 +174,23 @@ export class Runtime implements CoreContext {
     };
   }
 
+  /**
+   * Listen for actors: on the private Unix socket, or, when `init({ host })` names an address
+   * or a remote launcher gives one, on TCP with TLS (a new key and certificate per runtime).
+   */
   async start(): Promise<void> {
-    await this.server.start({ host: this.options.host, port: this.options.port });
+    let host = this.options.host;
+    if (host === 'unix' && this.launcher.controlHost) host = await this.launcher.controlHost();
+    const tls = host !== 'unix' ? makeSelfSignedIdentity() : undefined;
+    await this.server.start({ host, port: this.options.port, tls });
+    this.certSha256 = tls?.fingerprint256;
+    if (tls) this.adoptedEnv = adoptNetworkHost(host);
     this.state = 'running';
+  }
+
+  /** Where actors join this driver: a socket path, or host:port (TLS) for actors on other hosts. */
+  get controlAddress(): string {
+    return this.server.address;
   }
 
   // ---- liveness: Node stays up while work is pending, and not longer -------------------
@@ -213,21 +244,24 @@ export class Runtime implements CoreContext {
     // caller may drop them the moment spawn() is called.
     const argEntries = [...refIds].map((id) => this.entryOf(id));
     const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls), methodTransports: methodTransports(meta) };
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...opts.env,
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of this.adoptedEnv) delete env[name];
+    Object.assign(env, opts.env, {
       TENSORWIRE_DRIVER_ADDRESS: this.server.address,
       TENSORWIRE_ACTOR_ID: actorId,
       TENSORWIRE_TOKEN: this.server.token,
-    };
+    });
+    if (this.certSha256) env.TENSORWIRE_DRIVER_CERT_SHA256 = this.certSha256;
+    else delete env.TENSORWIRE_DRIVER_CERT_SHA256;
     const numGpus = this.numGpusOf(opts, meta.className);
+    const placement = this.placementOf(opts, numGpus, meta.className);
     if (numGpus > 0 && opts.env?.CUDA_VISIBLE_DEVICES !== undefined) {
       throw new InvalidArgumentError(
         `spawn(${meta.className}): env.CUDA_VISIBLE_DEVICES and numGpus both choose the actor's GPUs; give one of them`,
       );
     }
     if (Array.isArray(opts.gpus)) env.CUDA_VISIBLE_DEVICES = opts.gpus.join(',');
-    else if (numGpus > 0) {
+    else if (numGpus > 0 && !placement) {
       // Reserved before anything can fail after it: the catch below gives it back.
       env.CUDA_VISIBLE_DEVICES = this.gpus.reserve(actorId, name, numGpus, `spawn(${meta.className})`).cudaVisibleDevices;
     }
@@ -257,6 +291,7 @@ export class Runtime implements CoreContext {
       const proc = this.launcher.launch({
         actorId, name, entry: WORKER_ENTRY, env, execArgv: opts.execArgv,
         outputLabel: this.options.prefixActorOutput ? meta.className : undefined,
+        placement,
       });
       launched = true; // from here the reservation ends with the process (onActorExit)
       const rec: ActorRecord = {
@@ -264,7 +299,7 @@ export class Runtime implements CoreContext {
         started: { resolve: resolveStarted, reject: rejectStarted, promise },
       };
       this.actors.set(actorId, rec);
-      proc.onExit((code, signal) => this.onActorExit(rec, code, signal));
+      proc.onExit((code, signal, detail) => this.onActorExit(rec, code, signal, detail));
       const timer = setTimeout(() => {
         if (rec.state === 'starting') {
           rejectStarted(new RuntimeStateError(`actor ${name} did not start within ${this.options.actorStartTimeoutMs} ms`));
@@ -282,6 +317,27 @@ export class Runtime implements CoreContext {
       this.releaseRefs(argEntries.map((e) => e.id));
       this.release();
     }
+  }
+
+  /**
+   * What a launcher that places actors gets (numGpus, node); undefined for other launchers,
+   * which refuse `node` (the driver places their actors on this host).
+   */
+  private placementOf(opts: SpawnOptions, numGpus: number, className: string): { numGpus?: number; node?: string } | undefined {
+    const node = opts.node;
+    if (node !== undefined && (typeof node !== 'string' || node.trim() === '')) {
+      throw new InvalidArgumentError(`spawn(${className}): node must be a host name of the cluster, got ${JSON.stringify(node)}`);
+    }
+    if (!this.launcher.placesActors) {
+      if (node !== undefined) {
+        throw new InvalidArgumentError(
+          `spawn(${className}): node '${node}' needs a launcher that places actors on hosts (e.g. init({ launcher: 'slurm' })); ` +
+            'the default launcher runs every actor on this host: leave node out',
+        );
+      }
+      return undefined;
+    }
+    return { ...(numGpus > 0 ? { numGpus } : {}), ...(node !== undefined ? { node } : {}) };
   }
 
   /** spawn's numGpus, or the deprecated gpus option as a number (checked; 0 when neither). */

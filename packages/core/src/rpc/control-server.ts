@@ -1,6 +1,8 @@
 /**
  * The driver's control server: actor processes connect here (a Unix socket by default, or
  * TCP for actors on other hosts) and authenticate with the runtime's token in a 'hello'.
+ * On TCP the runtime gives it a TLS identity (./self-signed-cert): every byte is then
+ * encrypted, and an actor pins the certificate's fingerprint before it sends its token.
  *
  * Until its hello is accepted a peer is a stranger (see ./limits): it may send one small
  * frame, within a deadline, and only MAX_PENDING_CONNECTIONS strangers may wait at once. A
@@ -12,6 +14,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
+import type { TlsIdentity } from './self-signed-cert';
 import { Connection } from './connection';
 import {
   DEFAULT_MAX_FRAME_BYTES, MAX_PENDING_CONNECTIONS, PREAUTH_MAX_FRAME_BYTES, REJECT_LOG_INTERVAL_MS, helloTimeoutMs,
@@ -23,9 +27,11 @@ import type { Serializer } from '../objects/serializer';
 import { systemClock, type Clock, type Logger } from '../log/logger';
 
 export interface ControlServerOptions {
-  /** 'unix' (default) or a TCP host to bind, e.g. '127.0.0.1' or '0.0.0.0'. */
+  /** 'unix' (default) or a TCP host to bind, e.g. '127.0.0.1' or '10.0.0.5'. */
   host?: string;
   port?: number;
+  /** TCP only: serve TLS (1.3) with this key and certificate instead of plain TCP. */
+  tls?: TlsIdentity;
 }
 
 /** Limits of the control plane (defaults in ./limits; tests shorten them). */
@@ -91,7 +97,8 @@ export class ControlServer {
    *   each naming the address and the fix.
    */
   async start(options: ControlServerOptions = {}): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket));
+    const tcp = !!options.host && options.host !== 'unix';
+    const server: net.Server = tcp && options.tls ? this.tlsServer(options.tls) : net.createServer((socket) => this.accept(socket));
     this.server = server;
     try {
       if (!options.host || options.host === 'unix') await this.listenUnix(server);
@@ -105,6 +112,21 @@ export class ControlServer {
     // Accept errors (e.g. out of file descriptors) must not crash the driver.
     server.on('error', (err) => this.logger.error(`control plane (${this.address}): ${err.message}`));
     server.unref();
+  }
+
+  /**
+   * A TLS 1.3 server: its handshake must end within the hello deadline, and a peer that fails
+   * it (plain TCP, another protocol) counts as a rejected stranger.
+   */
+  private tlsServer(id: TlsIdentity): tls.Server {
+    const server = tls.createServer({ key: id.key, cert: id.cert, minVersion: 'TLSv1.3', handshakeTimeout: this.helloTimeoutMs }, (socket) => this.accept(socket));
+    server.on('tlsClientError', (err, socket) => {
+      const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'a peer';
+      socket.destroy();
+      // OpenSSL's code (e.g. ERR_SSL_WRONG_VERSION_NUMBER: a plain-TCP peer), not its long text.
+      this.reject(peer, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    });
+    return server;
   }
 
   stats(): ControlServerStats {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { InjectionToken } from 'tsyringe';
 import { checkDurationMs, checkInteger } from './validate';
 import { InvalidArgumentError } from '../errors/errors';
+import type { Launcher } from './launcher-types';
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_FORMAT_MAX_BYTES, MIN_MAX_FRAME_BYTES } from '../rpc/limits';
 
 /** A DI override: `{ token: TOKENS.ObjectStore, useValue: myStore }` or `useClass`. */
@@ -33,7 +34,25 @@ export interface RuntimeOptions {
   inlineGpuObjectBytes?: number;
   /** How long an actor may take to start and construct (default 60 000 ms). */
   actorStartTimeoutMs?: number;
-  /** Control plane: 'unix' (default) or a TCP host to bind for actors on other hosts. */
+  /**
+   * What starts actor processes: a registered launcher's name (`'slurm'` loads
+   * `@tensorwire/slurm`: each actor a job step of the allocation the driver runs in) or a
+   * {@link Launcher} object. Default: a launcher package that claims this process (importing
+   * `@tensorwire/slurm` inside a Slurm allocation), else local child processes. A
+   * `providers` entry for TOKENS.Launcher overrides this.
+   *
+   * @example
+   * ```ts
+   * await init({ launcher: 'slurm' }); // inside `sbatch`/`salloc`: actors become job steps
+   * ```
+   */
+  launcher?: string | Launcher;
+  /**
+   * Control plane: 'unix' (default: a private Unix socket, actors on this host) or an address
+   * of this host to listen on with TCP and TLS, for actors on other hosts. A remote launcher
+   * (e.g. 'slurm') chooses the address that reaches its hosts when this is left unset.
+   * Nothing listens on a wildcard address ('0.0.0.0', '::') unless it is given here.
+   */
   host?: string;
   /** TCP port of the control plane (0..65535; default 0: any free port). */
   port?: number;
@@ -61,8 +80,9 @@ export interface RuntimeOptions {
   numGpus?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port' | 'numGpus'>> {
+export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port' | 'numGpus' | 'launcher'>> {
   port?: number;
+  launcher?: string | Launcher;
   numGpus?: number;
 }
 
@@ -80,6 +100,11 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
       `init: host must be 'unix' (the default) or a non-empty host name or address to listen on, e.g. '127.0.0.1', got ${JSON.stringify(o.host)}`,
     );
   }
+  if (o.launcher !== undefined && !(typeof o.launcher === 'string' && o.launcher !== '') && typeof (o.launcher as Launcher | null)?.launch !== 'function') {
+    throw new InvalidArgumentError(
+      `init: launcher must be a launcher's name (e.g. 'slurm') or an object with a launch(spec) method, got ${JSON.stringify(o.launcher)}`,
+    );
+  }
   if (o.prefixActorOutput !== undefined && typeof o.prefixActorOutput !== 'boolean') {
     throw new InvalidArgumentError(`init: prefixActorOutput must be true or false, got ${JSON.stringify(o.prefixActorOutput)}`);
   }
@@ -94,5 +119,6 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
     port: o.port,
     maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     numGpus: o.numGpus,
+    launcher: o.launcher,
   };
 }
