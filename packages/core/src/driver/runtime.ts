@@ -768,6 +768,8 @@ export class Runtime implements CoreContext {
   async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopped';
+    // The transport addresses set for this runtime go with it (a later init may listen elsewhere).
+    for (const name of this.adoptedEnv.splice(0)) delete process.env[name];
     // Keep Node alive until every actor is gone, even though all handles are unref'd.
     const keep = setInterval(() => {}, 1 << 30);
     try {

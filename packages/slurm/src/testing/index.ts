@@ -1,0 +1,1 @@
+export { CLUSTER_SCRIPT, clusterUnavailable, startCluster, type TestCluster, type CommandResult } from './cluster';
