@@ -7,7 +7,12 @@
 #   2. npm dependencies: `npm ci` when node_modules is missing or does not match
 #      package-lock.json (a stamp in node_modules records the installed lock);
 #   3. the build: scripts/build.sh (native addons, then TypeScript).
-# Environment: TENSORWIRE_SKIP_APT=1 skips step 1 (e.g. on a distribution without apt,
+#   Also, as root where network namespaces work: Slurm and munge (slurmctld, slurmd,
+#   slurm-client, munge) for @tensorwire/slurm's multi-host tests, which start a Slurm cluster of
+#   namespaces on this machine (packages/slurm/testing/slurm-cluster.sh); elsewhere those tests
+#   are skipped with the reason, and nothing is installed for them.
+# Environment: TENSORWIRE_SKIP_APT=1 skips step 1 (and the Slurm packages);
+#   TENSORWIRE_SKIP_SLURM=1 skips the Slurm packages and the multi-host tests (e.g. on a distribution without apt,
 #   once the equivalent packages are installed);
 # TENSORWIRE_SETUP_KEEP_GOING=1: a failed build (step 3) is a warning and setup exits 0, so
 #   that the tests still run; build.sh's record of the failure makes test.sh count it as a
@@ -83,7 +88,20 @@ install_npm_dependencies() {
   tw_log "npm dependencies: installed in $(tw_elapsed "$step_start")"
 }
 
+# Slurm for the multi-host tests: only where they can run (root, namespaces); never fatal.
+install_slurm_packages() {
+  [ "${TENSORWIRE_SKIP_APT:-}" != 1 ] && [ "${TENSORWIRE_SKIP_SLURM:-}" != 1 ] || return 0
+  local cluster="$TW_ROOT/packages/slurm/testing/slurm-cluster.sh" why
+  [ -f "$cluster" ] || return 0
+  if ! why="$(bash "$cluster" check 2>&1)"; then
+    tw_log "Slurm packages: not installed (the multi-host tests will be skipped: $why)"
+    return 0
+  fi
+  bash "$cluster" install || tw_warn "could not install Slurm and munge; the multi-host tests will fail to start their cluster"
+}
+
 install_apt_packages
+install_slurm_packages
 tw_require_node
 install_npm_dependencies
 if ! bash "$TW_ROOT/scripts/build.sh"; then
