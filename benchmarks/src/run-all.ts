@@ -2,7 +2,9 @@
  * `npm run bench`: every path at 1 KiB, 1 MiB, 64 MiB and 256 MiB in one run, with the raw
  * baselines measured in the same run. Writes benchmarks/results/latest.{json,md,svg}.
  * Environment: BENCH_SIZES (comma-separated bytes) to narrow the sizes, BENCH_SKIP (comma list
- * of 'gloo', 'nixl', 'torch') to skip sections.
+ * of 'gloo', 'nixl', 'torch', 'multihost') to skip sections. The multihost section (the same
+ * actor paths across two hosts of a Slurm cluster of namespaces) runs where it can (root,
+ * namespaces) and says why not elsewhere.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +16,7 @@ import { torchGlooBaseline } from './baselines/torch-gloo';
 import { compareActorPaths, emptyCallRtt, type ActorPath } from './suites/runtime-paths';
 import { BenchActor } from './suites/bench-actor';
 import { transportSections } from './suites/transports';
+import { multihostPaths } from './multihost/multihost-paths';
 
 async function main(): Promise<void> {
   const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [...SIZES];
@@ -67,6 +70,14 @@ async function main(): Promise<void> {
     for (const u of undo) await u();
   } finally {
     await shutdown();
+  }
+  if (!skip.has('multihost')) {
+    process.stderr.write('actor to actor across two hosts (Slurm cluster of namespaces on this machine)\n');
+    try {
+      log(await multihostPaths(sections, sizes, (line) => process.stderr.write(`${line}\n`)));
+    } catch (err) {
+      process.stderr.write(`  skipped: ${(err as Error).message}\n`);
+    }
   }
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
