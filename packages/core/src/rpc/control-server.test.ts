@@ -14,6 +14,7 @@ import { FrameReader } from './frame';
 import { listenError } from './listen-errors';
 import { OutOfBandSerializer } from '../objects/serializer';
 import { InvalidArgumentError, RuntimeStateError } from '../errors/errors';
+import { makeSelfSignedIdentity } from './self-signed-cert';
 import { MemoryLogger, connectRaw, frameOf, until, writeRaw, type RawPeer } from '../test/fixtures/test-peer';
 import type { ExecutionContext } from 'ava';
 
@@ -28,7 +29,8 @@ async function startServer(t: ExecutionContext, limits: ControlServerLimits = {}
     hellos.push(h);
     return h.actorId === 'a1' ? { welcome: h.actorId } : undefined;
   }, { clock: frozen, ...limits });
-  await server.start({ host });
+  // On TCP with TLS, as the runtime runs it (test-peer's connectRaw speaks TLS to host:port).
+  await server.start({ host, tls: host === 'unix' ? undefined : makeSelfSignedIdentity() });
   t.teardown(() => server.stop());
   return { server, logger, hellos };
 }
