@@ -52,5 +52,6 @@ export function fromNative(err: unknown, what: string): Error {
   const message = `${what}: ${err.message}`;
   if (code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_OUT_OF_RANGE') return new InvalidArgumentError(message, { cause: err });
   if (code === 'CUDA_STREAM_DESTROYED') return new RuntimeStateError(`${message}; make a new Stream`);
+  if (code === 'CUDA_EVENT_DESTROYED') return new RuntimeStateError(`${message}; make a new Event`);
   return new CudaError(typeof code === 'string' ? code : 'CUDA_ERROR', message, { cause: err });
 }

@@ -43,6 +43,9 @@ export interface NativeEvent {
   synchronize(): Promise<void>;
   /** 64 bytes another process opens with Event.fromIpcHandle (interprocess events only). */
   ipcHandle(): Buffer;
+  /** Lets the CUDA event go once the operations submitted with it ran; later uses throw. */
+  destroy(): void;
+  readonly destroyed: boolean;
 }
 
 export interface NativeEventConstructor {
@@ -81,6 +84,9 @@ export interface NativeBinding {
   ipcGetMemHandle(device: number, ptr: bigint): Buffer;
   ipcOpenMemHandle(device: number, handle: Uint8Array): bigint;
   ipcCloseMemHandle(device: number, ptr: bigint): void;
+  canAccessPeer(device: number, peer: number): boolean;
+  /** False when peer access from `device` to `peer` was enabled already. */
+  enablePeerAccess(device: number, peer: number): boolean;
   copyHtoD(device: number, dst: bigint, src: Uint8Array, options?: NativeStreamOptions): NativeOpResult;
   copyDtoH(device: number, dst: Uint8Array, src: bigint, options?: NativeStreamOptions): NativeOpResult;
   copyDtoD(dstDevice: number, dst: bigint, srcDevice: number, src: bigint, bytes: number, options?: NativeStreamOptions): NativeOpResult;

@@ -104,6 +104,7 @@ void ConfigureLocked() {
   AddInjections(Env("TENSORWIRE_MOCK_CUDA_FAIL"), error);  // a malformed list injects nothing
   std::string delay = Env("TENSORWIRE_MOCK_CUDA_DELAY_US");
   if (!delay.empty()) s.delayUs = std::strtol(delay.c_str(), nullptr, 10);
+  s.peerAccess = Env("TENSORWIRE_MOCK_CUDA_PEER_ACCESS") != "0";
   s.visible = VisibleDevices(s.physicalDevices);
   for (size_t i = 0; i < s.visible.size(); i++) {
     auto ctx = std::make_unique<Context>();

@@ -11,6 +11,7 @@
 //   reset-calls             zero the call counters
 //   memory <bytes>          device memory size per device (e.g. 64M)
 //   delay <microseconds>    extra time every stream operation takes
+//   peer-access <0|1>       whether two devices can access each other's memory
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -42,7 +43,11 @@ std::string Stats() {
   for (size_t i = 0; i < s.visible.size(); i++) json << (i ? "," : "") << s.visible[i];
   json << "],\"memoryPerDevice\":" << s.memoryPerDevice << ",\"allocations\":" << allocations
        << ",\"allocatedBytes\":" << bytes << ",\"imports\":" << imports << ",\"streams\":" << s.liveStreams
-       << ",\"events\":" << s.liveEvents << ",\"calls\":{";
+       << ",\"events\":" << s.liveEvents << ",\"peerAccess\":" << (s.peerAccess ? "true" : "false")
+       << ",\"peerEnabled\":[";
+  for (size_t i = 0; i < s.peerEnabled.size(); i++)
+    json << (i ? "," : "") << "[" << s.peerEnabled[i].first << "," << s.peerEnabled[i].second << "]";
+  json << "],\"calls\":{";
   bool first = true;
   for (auto& [name, n] : s.calls) {
     json << (first ? "" : ",") << "\"" << name << "\":" << n;
@@ -84,6 +89,11 @@ extern "C" TWMOCK_API int twmock_control(const char* command, char* out, size_t 
     S().delayUs = std::strtol(arg.c_str(), nullptr, 10);
     return Answer(out, outBytes, "ok", 0);
   }
+  if (verb == "peer-access") {
+    if (arg != "0" && arg != "1") return Answer(out, outBytes, "peer-access: expected 0 or 1, got '" + arg + "'", -1);
+    S().peerAccess = arg == "1";
+    return Answer(out, outBytes, "ok", 0);
+  }
   return Answer(out, outBytes,
-                "unknown command '" + verb + "' (stats, fail, clear-failures, reset-calls, memory, delay)", -1);
+                "unknown command '" + verb + "' (stats, fail, clear-failures, reset-calls, memory, delay, peer-access)", -1);
 }

@@ -44,10 +44,13 @@ const ErrorText kErrors[] = {
     {CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
     {CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
     {CUDA_ERROR_MAP_FAILED, "CUDA_ERROR_MAP_FAILED", "mapping of buffer object failed"},
+    {CUDA_ERROR_PEER_ACCESS_UNSUPPORTED, "CUDA_ERROR_PEER_ACCESS_UNSUPPORTED", "peer access is not supported between these two devices"},
     {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
     {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+    {CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED, "CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED",
+     "peer access is already enabled"},
     {CUDA_ERROR_NOT_PERMITTED, "CUDA_ERROR_NOT_PERMITTED", "operation not permitted"},
     {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
@@ -167,6 +170,35 @@ TWMOCK_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
   Context* c = S().contexts[device].get();
   if (c->retains <= 0) return CUDA_ERROR_INVALID_CONTEXT;
   c->retains--;
+  return CUDA_SUCCESS;
+}
+
+TWMOCK_API CUresult cuDeviceCanAccessPeer(int* canAccess, CUdevice device, CUdevice peer) {
+  if (CUresult r = Enter("cuDeviceCanAccessPeer")) return r;
+  if (!canAccess) return CUDA_ERROR_INVALID_VALUE;
+  if (CUresult r = CheckDevice(device)) return r;
+  if (CUresult r = CheckDevice(peer)) return r;
+  std::lock_guard<std::mutex> lock(S().mu);
+  // As on the real driver: a device is never its own peer.
+  *canAccess = device != peer && S().peerAccess ? 1 : 0;
+  return CUDA_SUCCESS;
+}
+
+TWMOCK_API CUresult cuCtxEnablePeerAccess(CUcontext peer, unsigned flags) {
+  if (CUresult r = Enter("cuCtxEnablePeerAccess")) return r;
+  if (CUresult r = NeedContext()) return r;
+  if (flags != 0 || !peer) return CUDA_ERROR_INVALID_VALUE;
+  std::lock_guard<std::mutex> lock(S().mu);
+  bool known = false;
+  for (auto& c : S().contexts) known = known || reinterpret_cast<CUcontext>(c.get()) == peer;
+  if (!known) return CUDA_ERROR_INVALID_CONTEXT;
+  int from = Current()->physical;
+  int to = reinterpret_cast<Context*>(peer)->physical;
+  if (from == to) return CUDA_ERROR_INVALID_DEVICE;
+  if (!S().peerAccess) return CUDA_ERROR_PEER_ACCESS_UNSUPPORTED;
+  for (auto& pair : S().peerEnabled)
+    if (pair.first == from && pair.second == to) return CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED;
+  S().peerEnabled.emplace_back(from, to);
   return CUDA_SUCCESS;
 }
 

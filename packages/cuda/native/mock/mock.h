@@ -20,6 +20,9 @@
 //   TENSORWIRE_MOCK_CUDA_FAIL      failures to inject: fn:result[:skip[:count]],... e.g.
 //                                  cuMemAlloc_v2:2:0:1 (the next cuMemAlloc_v2 runs out of memory)
 //   TENSORWIRE_MOCK_CUDA_DELAY_US  extra microseconds every stream operation takes
+//   TENSORWIRE_MOCK_CUDA_PEER_ACCESS  0: devices cannot access each other's memory
+//                                  (cuDeviceCanAccessPeer says no, as between GPUs without
+//                                  NVLink or PCIe peer-to-peer); default 1
 #pragma once
 
 #include <atomic>
@@ -85,6 +88,8 @@ struct State {
   size_t used[kMaxDevices] = {};
   std::vector<Injection> injections;
   std::map<std::string, long> calls;
+  bool peerAccess = true;  // cuDeviceCanAccessPeer's answer for two different devices
+  std::vector<std::pair<int, int>> peerEnabled;  // (from, to) physical devices, cuCtxEnablePeerAccess
   long liveStreams = 0;
   long liveEvents = 0;
   std::vector<std::unique_ptr<Context>> contexts;  // one primary context per visible device

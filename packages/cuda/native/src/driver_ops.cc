@@ -1,4 +1,4 @@
-// driver_ops.cc: the addon's functions about the driver, devices and memory (JS thread).
+// driver_ops.cc: the addon's functions about the driver, devices, memory and peer access (JS thread).
 //
 //   open(path) -> { ok, stage?, message?, result?, code? }   dlopen + cuInit (once per process)
 //   isMock() -> boolean                  the loaded library is tensorwire's mock
@@ -15,6 +15,10 @@
 //   ipcGetMemHandle(device, ptr) -> Buffer(64)   handle to the allocation holding ptr
 //   ipcOpenMemHandle(device, handle) -> bigint   base of the other process's allocation here
 //   ipcCloseMemHandle(device, ptr)
+//   canAccessPeer(device, peer) -> boolean     cuDeviceCanAccessPeer: can `device` address `peer`'s
+//                                        memory directly (NVLink or PCIe peer-to-peer)?
+//   enablePeerAccess(device, peer) -> boolean  cuCtxEnablePeerAccess from `device`'s context to
+//                                        `peer`'s; false when it was enabled already
 // Allocation and IPC calls run on the JS thread, as a CUDA allocator's do (they do not wait for
 // the GPU to do work); copies and waits never do (copy_ops.cc).
 #include <cstring>
@@ -220,6 +224,33 @@ Napi::Value IpcCloseMemHandle(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value CanAccessPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = ArgDevice(info, 0);
+  int peer = ArgDevice(info, 1);
+  return Guard(env, [&] {
+    if (device == peer) return Napi::Boolean::New(env, true);
+    int can = 0;
+    Check(Fn().cuDeviceCanAccessPeer(&can, device, peer), "cuDeviceCanAccessPeer");
+    return Napi::Boolean::New(env, can != 0);
+  });
+}
+
+Napi::Value EnablePeerAccess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = ArgDevice(info, 0);
+  int peer = ArgDevice(info, 1);
+  if (device == peer) tensorwire::ThrowTypeError(env, "enablePeerAccess: device and peer are the same device", "ERR_OUT_OF_RANGE");
+  return Guard(env, [&] {
+    CUcontext peerCtx = ContextOf(peer);
+    MakeCurrent(device);
+    CUresult r = Fn().cuCtxEnablePeerAccess(peerCtx, 0);
+    if (r == CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED) return Napi::Boolean::New(env, false);
+    Check(r, "cuCtxEnablePeerAccess");
+    return Napi::Boolean::New(env, true);
+  });
+}
+
 }  // namespace
 
 void ExportDriverOps(Napi::Env env, Napi::Object exports) {
@@ -237,6 +268,8 @@ void ExportDriverOps(Napi::Env env, Napi::Object exports) {
   exports.Set("ipcGetMemHandle", Napi::Function::New(env, IpcGetMemHandle));
   exports.Set("ipcOpenMemHandle", Napi::Function::New(env, IpcOpenMemHandle));
   exports.Set("ipcCloseMemHandle", Napi::Function::New(env, IpcCloseMemHandle));
+  exports.Set("canAccessPeer", Napi::Function::New(env, CanAccessPeer));
+  exports.Set("enablePeerAccess", Napi::Function::New(env, EnablePeerAccess));
 }
 
 }  // namespace twcuda

@@ -37,6 +37,8 @@ Napi::Function EventWrap::Init(Napi::Env env) {
                                        InstanceMethod<&EventWrap::Query>("query"),
                                        InstanceMethod<&EventWrap::Synchronize>("synchronize"),
                                        InstanceMethod<&EventWrap::IpcHandle>("ipcHandle"),
+                                       InstanceMethod<&EventWrap::Destroy>("destroy"),
+                                       InstanceAccessor<&EventWrap::Destroyed>("destroyed"),
                                    });
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));  // lives as long as the process
   return cls;
@@ -59,6 +61,8 @@ EventWrap::EventWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EventWra
   handle_ = std::make_shared<EventHandle>();
   handle_->device = device;
   handle_->interprocess = interprocess;
+  device_ = device;
+  interprocess_ = interprocess;
   Guard(env, [&] {
     MakeCurrent(device);
     Check(Fn().cuEventCreate(&handle_->event, flags), "cuEventCreate");
@@ -70,6 +74,11 @@ EventWrap* EventWrap::FromValue(Napi::Env env, const Napi::Value& value, const c
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(constructor->Value()))
     tensorwire::ThrowTypeError(env, std::string(what) + " must be an Event");
   return EventWrap::Unwrap(value.As<Napi::Object>());
+}
+
+const EventPtr& EventWrap::handle(Napi::Env env) const {
+  if (!handle_) tensorwire::ThrowError(env, "the event was destroyed (event.destroy())", "CUDA_EVENT_DESTROYED");
+  return handle_;
 }
 
 Napi::Value EventWrap::FromIpcHandle(const Napi::CallbackInfo& info) {
@@ -89,24 +98,37 @@ Napi::Value EventWrap::FromIpcHandle(const Napi::CallbackInfo& info) {
     return 0;
   });
   Napi::Object obj = constructor->New({AdoptMarker(env)});
-  EventWrap::Unwrap(obj)->handle_ = handle;
+  EventWrap* wrap = EventWrap::Unwrap(obj);
+  wrap->handle_ = handle;
+  wrap->device_ = device;
+  wrap->interprocess_ = true;
+  wrap->imported_ = true;
   return obj;
 }
 
-Napi::Value EventWrap::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), handle_->device); }
+Napi::Value EventWrap::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
 
 Napi::Value EventWrap::Interprocess(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), handle_->interprocess);
+  return Napi::Boolean::New(info.Env(), interprocess_);
 }
 
-Napi::Value EventWrap::Imported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), handle_->imported); }
+Napi::Value EventWrap::Imported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), imported_); }
+
+Napi::Value EventWrap::Destroyed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !handle_); }
+
+Napi::Value EventWrap::Destroy(const Napi::CallbackInfo& info) {
+  // Operations already submitted hold the handle: the CUevent goes when the last of them ran.
+  handle_.reset();
+  return info.Env().Undefined();
+}
 
 Napi::Value EventWrap::Record(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  StreamOptions o = ArgStreamOptions(info, 0, handle_->device);
+  EventPtr handle = this->handle(env);
+  StreamOptions o = ArgStreamOptions(info, 0, handle->device);
   StreamWork work;
   work.after = std::move(o.after);
-  work.record = handle_;
+  work.record = handle;
   auto job = std::make_unique<LaneJob>(o.lane, std::move(work));
   job->Keep(info.This());
   for (auto& v : o.keep) job->Keep(v);
@@ -115,13 +137,14 @@ Napi::Value EventWrap::Record(const Napi::CallbackInfo& info) {
 
 Napi::Value EventWrap::Query(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  EventPtr handle = this->handle(env);
   {
     // A record submitted but not yet issued by its lane: not complete.
-    std::lock_guard<std::mutex> lock(handle_->mu);
-    if (handle_->issued < handle_->submitted) return Napi::Boolean::New(env, false);
+    std::lock_guard<std::mutex> lock(handle->mu);
+    if (handle->issued < handle->submitted) return Napi::Boolean::New(env, false);
   }
   return Guard(env, [&] {
-    CUresult r = Fn().cuEventQuery(handle_->event);
+    CUresult r = Fn().cuEventQuery(handle->event);
     if (r == CUDA_ERROR_NOT_READY) return Napi::Boolean::New(env, false);
     Check(r, "cuEventQuery");
     return Napi::Boolean::New(env, true);
@@ -130,8 +153,8 @@ Napi::Value EventWrap::Query(const Napi::CallbackInfo& info) {
 
 Napi::Value EventWrap::Synchronize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  EventPtr handle = handle_;
-  uint64_t seq = handle_->submitted;  // the records submitted before this call
+  EventPtr handle = this->handle(env);
+  uint64_t seq = handle->submitted;  // the records submitted before this call
   auto job = tensorwire::MakeJob([handle, seq] {
     if (seq > 0) handle->WaitIssued(seq);
     MakeCurrent(handle->device);
@@ -144,13 +167,14 @@ Napi::Value EventWrap::Synchronize(const Napi::CallbackInfo& info) {
 
 Napi::Value EventWrap::IpcHandle(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!handle_->interprocess || handle_->imported)
+  EventPtr handle = this->handle(env);
+  if (!handle->interprocess || handle->imported)
     tensorwire::ThrowError(env, "ipcHandle(): only an event made with { interprocess: true } here has an IPC handle",
                            "CUDA_EVENT_NOT_INTERPROCESS");
   CUipcEventHandle h;
   Guard(env, [&] {
-    MakeCurrent(handle_->device);
-    Check(Fn().cuIpcGetEventHandle(&h, handle_->event), "cuIpcGetEventHandle");
+    MakeCurrent(handle->device);
+    Check(Fn().cuIpcGetEventHandle(&h, handle->event), "cuIpcGetEventHandle");
     return 0;
   });
   return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(h.reserved), CU_IPC_HANDLE_SIZE);

@@ -10,6 +10,9 @@
 //   event.synchronize()         Promise: resolves when it has (waits on a thread of its own)
 //   event.ipcHandle()           Buffer(64) for Event.fromIpcHandle in another process
 //                               (interprocess events only)
+//   event.destroy()             lets the CUDA event go now (once the operations already
+//                               submitted with it ran) instead of at garbage collection; any
+//                               later use throws CUDA_EVENT_DESTROYED. event.destroyed
 // Operations also take events in their options: { after: [event] } waits on the GPU for the
 // last record of each submitted before the operation (in JavaScript call order, see lane.h),
 // { record: event } records one after.
@@ -28,7 +31,8 @@ class EventWrap : public Napi::ObjectWrap<EventWrap> {
 
   /** The Event behind `value`, or a TypeError naming `what`. */
   static EventWrap* FromValue(Napi::Env env, const Napi::Value& value, const char* what);
-  const EventPtr& handle() const { return handle_; }
+  /** The event's handle; throws CUDA_EVENT_DESTROYED after destroy(). */
+  const EventPtr& handle(Napi::Env env) const;
 
  private:
   static Napi::Value FromIpcHandle(const Napi::CallbackInfo& info);
@@ -39,8 +43,13 @@ class EventWrap : public Napi::ObjectWrap<EventWrap> {
   Napi::Value Query(const Napi::CallbackInfo& info);
   Napi::Value Synchronize(const Napi::CallbackInfo& info);
   Napi::Value IpcHandle(const Napi::CallbackInfo& info);
+  Napi::Value Destroy(const Napi::CallbackInfo& info);
+  Napi::Value Destroyed(const Napi::CallbackInfo& info);
 
-  EventPtr handle_;
+  EventPtr handle_;  // null after destroy()
+  int device_ = 0;
+  bool interprocess_ = false;
+  bool imported_ = false;
 };
 
 }  // namespace twcuda

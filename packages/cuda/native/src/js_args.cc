@@ -74,13 +74,13 @@ StreamOptions ArgStreamOptions(const Napi::CallbackInfo& info, size_t i, int dev
       Napi::Array list = after.As<Napi::Array>();
       for (uint32_t k = 0; k < list.Length(); k++) {
         Napi::Value e = list.Get(k);
-        out.after.push_back(EventWrap::FromValue(env, e, "options.after[]")->handle());
+        out.after.push_back(EventWrap::FromValue(env, e, "options.after[]")->handle(env));
         out.keep.push_back(e);
       }
     }
     Napi::Value record = o.Get("record");
     if (!record.IsUndefined() && !record.IsNull()) {
-      out.record = EventWrap::FromValue(env, record, "options.record")->handle();
+      out.record = EventWrap::FromValue(env, record, "options.record")->handle(env);
       out.keep.push_back(record);
     }
     Napi::Value sync = o.Get("sync");

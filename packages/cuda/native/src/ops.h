@@ -5,7 +5,7 @@
 
 namespace twcuda {
 
-/** open, isMock, mockControl, driverVersion, deviceCount, deviceProperties, memory, IPC memory. */
+/** open, isMock, mockControl, driverVersion, deviceCount, deviceProperties, memory, IPC memory, peer access. */
 void ExportDriverOps(Napi::Env env, Napi::Object exports);
 
 /** copyHtoD, copyDtoH, copyDtoD, fill, synchronize. */

@@ -21,6 +21,10 @@
  * await copyDeviceToDevice({ device: 0, ptr: into.devicePtr! }, { device: 0, ptr: base + BigInt(msg.offset) }, msg.nbytes, { after: [ready] });
  * closeIpcMemHandle(0, base);                                  // when the producer frees the object
  * ```
+ * Processes see devices through their own CUDA_VISIBLE_DEVICES, so a device index means nothing
+ * in another process: send `deviceIdentity(d)` and find the device with `deviceWithIdentity`.
+ * When the memory lies on another device than the one written to, `copyBetweenDevices` copies
+ * peer to peer where the devices allow it and through host memory otherwise.
  */
 import { InvalidArgumentError, type DeviceBuffer } from '@tensorwire/core';
 import { cudaBackend } from '../backend';
@@ -76,6 +80,60 @@ export function allocationOf(buffer: DeviceBuffer | { deviceIndex: number; devic
 export function pointerDevice(ptr: bigint): number {
   const b = requireDriver();
   return call('pointerDevice', () => b.pointerDevice(ptr));
+}
+
+const identities = new Map<number, string>();
+
+/**
+ * A name of `device` that is the same in every process of the machine, whatever their
+ * CUDA_VISIBLE_DEVICES: its PCI address, 'domain:bus:device' in hex (e.g. '0000:3b:00').
+ */
+export function deviceIdentity(device: number | string): string {
+  const d = deviceIndexOf(device, 'deviceIdentity');
+  let id = identities.get(d);
+  if (id === undefined) {
+    const b = requireDriver();
+    const p = call(`deviceIdentity(cuda:${d})`, () => b.deviceProperties(d));
+    const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+    id = `${hex(p.pciDomainId, 4)}:${hex(p.pciBusId, 2)}:${hex(p.pciDeviceId, 2)}`;
+    identities.set(d, id);
+  }
+  return id;
+}
+
+/** The index in this process of the device that `deviceIdentity` named elsewhere, or -1 when this process does not see it. */
+export function deviceWithIdentity(identity: string): number {
+  const count = cudaBackend.deviceCount();
+  for (let d = 0; d < count; d++) if (deviceIdentity(d) === identity) return d;
+  return -1;
+}
+
+/**
+ * Whether `device` can read and write `peer`'s memory directly (cuDeviceCanAccessPeer: NVLink or
+ * PCIe peer-to-peer). True for a device and itself.
+ */
+export function canAccessPeer(device: number | string, peer: number | string): boolean {
+  const d = deviceIndexOf(device, 'canAccessPeer');
+  const p = deviceIndexOf(peer, 'canAccessPeer');
+  const b = requireDriver();
+  return call(`canAccessPeer(cuda:${d}, cuda:${p})`, () => b.canAccessPeer(d, p));
+}
+
+const peersEnabled = new Set<string>();
+
+/**
+ * Enables direct access from `device`'s context to `peer`'s memory (cuCtxEnablePeerAccess), once
+ * per pair and process; copies between the two then go peer to peer. Throws a CudaError
+ * (CUDA_ERROR_PEER_ACCESS_UNSUPPORTED) when the devices cannot: check `canAccessPeer` first.
+ */
+export function enablePeerAccess(device: number | string, peer: number | string): void {
+  const d = deviceIndexOf(device, 'enablePeerAccess');
+  const p = deviceIndexOf(peer, 'enablePeerAccess');
+  const key = `${d}>${p}`;
+  if (d === p || peersEnabled.has(key)) return;
+  const b = requireDriver();
+  call(`enablePeerAccess(cuda:${d} -> cuda:${p})`, () => b.enablePeerAccess(d, p));
+  peersEnabled.add(key);
 }
 
 /** A 64-byte IPC handle to the allocation holding `ptr` on `device` (cuIpcGetMemHandle). */
@@ -137,6 +195,53 @@ export function copyDeviceToDevice(dst: DevicePointer, src: DevicePointer, bytes
   return callAsync(`copyDeviceToDevice(${bytes} bytes, cuda:${src.device} -> cuda:${dst.device})`, () =>
     b.copyDtoD(dst.device, dst.ptr, src.device, src.ptr, bytes, nativeOptions(options)),
   );
+}
+
+/** How {@link copyBetweenDevices} moved the bytes. */
+export type CopyRoute = 'device' | 'peer' | 'host';
+
+/** Options of {@link copyBetweenDevices}. */
+export interface CopyBetweenDevicesOptions extends StreamOpOptions {
+  /** Bytes staged at a time on the host route (default 64 MiB). */
+  readonly chunkBytes?: number;
+}
+
+/** Host memory staged at a time on the host route of copyBetweenDevices. */
+export const DEFAULT_STAGING_CHUNK = 64 * 2 ** 20;
+
+/**
+ * Copies `bytes` from `src` to `dst` whatever devices they are on, off the JavaScript thread:
+ * on one device a device-to-device copy; across devices that can access each other
+ * (`canAccessPeer`) a peer copy, with peer access enabled once per pair; across devices that
+ * cannot, through host memory (a device-to-host copy on `src`'s device, after `options.after`,
+ * then a host-to-device copy on `options.stream`, in chunks of `options.chunkBytes`). Resolves
+ * with the route taken once the bytes are in place. Keep both memories alive until then.
+ *
+ * @example
+ * ```ts
+ * const route = await copyBetweenDevices({ device: 0, ptr: dst }, { device: 1, ptr: src }, nbytes, { after: [ready] });
+ * ```
+ */
+export async function copyBetweenDevices(
+  dst: DevicePointer, src: DevicePointer, bytes: number, options: CopyBetweenDevicesOptions = {},
+): Promise<CopyRoute> {
+  const route: CopyRoute = dst.device === src.device ? 'device' : canAccessPeer(dst.device, src.device) ? 'peer' : 'host';
+  if (route === 'peer') enablePeerAccess(dst.device, src.device);
+  if (route !== 'host' || bytes === 0) {
+    await copyDeviceToDevice(dst, src, bytes, options);
+    return route;
+  }
+  const chunk = Math.min(bytes, Math.max(1, options.chunkBytes ?? DEFAULT_STAGING_CHUNK));
+  const staging = Buffer.allocUnsafeSlow(chunk);
+  for (let done = 0; done < bytes; done += chunk) {
+    const view = staging.subarray(0, Math.min(chunk, bytes - done));
+    const at = BigInt(done);
+    // The first chunk waits for `after`; the last records `record`.
+    await copyDeviceToHost(view, { device: src.device, ptr: src.ptr + at }, done === 0 ? { after: options.after } : undefined);
+    const last = done + view.byteLength >= bytes;
+    await copyHostToDevice({ device: dst.device, ptr: dst.ptr + at }, view, { stream: options.stream, record: last ? options.record : undefined });
+  }
+  return 'host';
 }
 
 /** Copies `src` into device memory at `dst`, off the JavaScript thread (see copyDeviceToDevice). */
@@ -230,5 +335,19 @@ export class Event {
   /** 64 bytes another process passes to Event.fromIpcHandle (interprocess events only). */
   ipcHandle(): Buffer {
     return call('event.ipcHandle', () => nativeEventOf(this).ipcHandle());
+  }
+
+  /**
+   * Lets the CUDA event go now (once the operations already submitted with it have run) rather
+   * than when the Event is garbage-collected; for an opened event, this releases the import.
+   * Any later use throws. Idempotent.
+   */
+  destroy(): void {
+    nativeEventOf(this).destroy();
+  }
+
+  /** True after destroy(). */
+  get destroyed(): boolean {
+    return nativeEventOf(this).destroyed;
   }
 }

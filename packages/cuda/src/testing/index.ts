@@ -32,6 +32,8 @@ export interface MockDriverOptions {
   fail?: string;
   /** Extra microseconds every stream operation takes (TENSORWIRE_MOCK_CUDA_DELAY_US). */
   delayUs?: number;
+  /** false: devices cannot access each other's memory (TENSORWIRE_MOCK_CUDA_PEER_ACCESS=0); default true. */
+  peerAccess?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export function useMockDriver(options: MockDriverOptions = {}): void {
   if (options.memory !== undefined) process.env.TENSORWIRE_MOCK_CUDA_MEMORY = String(options.memory);
   if (options.fail !== undefined) process.env.TENSORWIRE_MOCK_CUDA_FAIL = options.fail;
   if (options.delayUs !== undefined) process.env.TENSORWIRE_MOCK_CUDA_DELAY_US = String(options.delayUs);
+  if (options.peerAccess !== undefined) process.env.TENSORWIRE_MOCK_CUDA_PEER_ACCESS = options.peerAccess ? '1' : '0';
 }
 
 /** What the mock reports about this process. */
@@ -63,6 +66,10 @@ export interface MockStats {
   imports: number;
   streams: number;
   events: number;
+  /** Whether two devices can access each other's memory (cuDeviceCanAccessPeer). */
+  peerAccess: boolean;
+  /** Pairs [from, to] of physical devices with peer access enabled (cuCtxEnablePeerAccess). */
+  peerEnabled: Array<[number, number]>;
   /** Calls per driver function, e.g. calls.cuMemAlloc_v2. */
   calls: Record<string, number>;
 }
@@ -122,5 +129,9 @@ export const mock = {
   /** Zeroes the call counters. */
   resetCalls(): void {
     control('reset-calls');
+  },
+  /** Whether devices can access each other's memory from now on (cuDeviceCanAccessPeer's answer). */
+  setPeerAccess(enabled: boolean): void {
+    control(`peer-access ${enabled ? 1 : 0}`);
   },
 };
