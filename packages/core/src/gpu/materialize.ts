@@ -14,6 +14,7 @@ import { Tensor } from '../tensor/tensor';
 import type { CollectiveGroup, OneSidedEndpoint, TransportEndpoint } from '../transport/spi';
 import { transportErrorKind } from '../transport/transport-error';
 import { asOneSided } from './transfer-mode';
+import { receiveDevices } from './receive-device';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
@@ -37,13 +38,17 @@ export interface Materialized {
   read: boolean;
 }
 
-/** Allocate receive tensors, from the transport's registered pool when it has one. */
-function allocate(metas: TensorMeta[], endpoint?: OneSidedEndpoint): Tensor[] {
-  return metas.map((m) => {
-    if (endpoint?.allocate && m.nbytes > 0) {
+/**
+ * Allocate receive tensors on `devices` (see receive-device.ts); CPU ones from the transport's
+ * registered pool when it has one.
+ */
+function allocate(metas: TensorMeta[], devices: readonly string[], endpoint?: OneSidedEndpoint): Tensor[] {
+  return metas.map((m, i) => {
+    const device = devices[i];
+    if (device === 'cpu' && endpoint?.allocate && m.nbytes > 0) {
       return Tensor.fromBytes(endpoint.allocate(m.nbytes), m.dtype, m.shape);
     }
-    return Tensor.empty(m.shape, m.dtype);
+    return Tensor.empty(m.shape, m.dtype, { device });
   });
 }
 
@@ -82,7 +87,7 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promis
       if (!group) {
         throw transferError(r.gpu, deps.selfName, new Error(`this actor is not (or no longer) in collective group '${r.group}'`));
       }
-      const into = allocate(r.gpu.metas);
+      const into = allocate(r.gpu.metas, receiveDevices(r.gpu, deps.selfName));
       try {
         await withTimeout(group.recv(into, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
       } catch (err) {
@@ -93,10 +98,11 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promis
       return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: false };
     }
     case 'gpu-read': {
+      const devices = receiveDevices(r.gpu, deps.selfName);
       let into: Tensor[];
       try {
         const ep = asOneSided(await deps.endpoint(r.gpu.transport), r.gpu.transport);
-        into = allocate(r.gpu.metas, ep);
+        into = allocate(r.gpu.metas, devices, ep);
         await ep.read(r.gpu.descriptor, into, r.timeoutMs);
       } catch (err) {
         throw transferError(r.gpu, deps.selfName, err);
