@@ -204,6 +204,8 @@ export type CopyRoute = 'device' | 'peer' | 'host';
 export interface CopyBetweenDevicesOptions extends StreamOpOptions {
   /** Bytes staged at a time on the host route (default 64 MiB). */
   readonly chunkBytes?: number;
+  /** Host route: the stream (of `src`'s device) that copies to the host; its default stream when omitted. */
+  readonly sourceStream?: Stream;
 }
 
 /** Host memory staged at a time on the host route of copyBetweenDevices. */
@@ -213,8 +215,9 @@ export const DEFAULT_STAGING_CHUNK = 64 * 2 ** 20;
  * Copies `bytes` from `src` to `dst` whatever devices they are on, off the JavaScript thread:
  * on one device a device-to-device copy; across devices that can access each other
  * (`canAccessPeer`) a peer copy, with peer access enabled once per pair; across devices that
- * cannot, through host memory (a device-to-host copy on `src`'s device, after `options.after`,
- * then a host-to-device copy on `options.stream`, in chunks of `options.chunkBytes`). Resolves
+ * cannot, through host memory (a device-to-host copy on `options.sourceStream` of `src`'s device,
+ * after `options.after`, then a host-to-device copy on `options.stream`, in chunks of
+ * `options.chunkBytes`). Resolves
  * with the route taken once the bytes are in place. Keep both memories alive until then.
  *
  * @example
@@ -237,7 +240,7 @@ export async function copyBetweenDevices(
     const view = staging.subarray(0, Math.min(chunk, bytes - done));
     const at = BigInt(done);
     // The first chunk waits for `after`; the last records `record`.
-    await copyDeviceToHost(view, { device: src.device, ptr: src.ptr + at }, done === 0 ? { after: options.after } : undefined);
+    await copyDeviceToHost(view, { device: src.device, ptr: src.ptr + at }, { stream: options.sourceStream, after: done === 0 ? options.after : undefined });
     const last = done + view.byteLength >= bytes;
     await copyHostToDevice({ device: dst.device, ptr: dst.ptr + at }, view, { stream: options.stream, record: last ? options.record : undefined });
   }
