@@ -23,6 +23,12 @@ options:
   --system-only        only the system-level tests (through the runtime)
   --large-mib <n>      size of the large-tensor tests in MiB (default 256)
   --timeout-ms <n>     deadline handed to transport operations (default 15000)
+  --device <cpu|cuda>  only this device's variant (may repeat; default every device the
+                       transport supports). CUDA variants need @tensorwire/cuda installed
+  --cuda-driver <real|mock|auto>
+                       the CUDA driver of the CUDA variants: real (default) the machine's;
+                       mock @tensorwire/cuda's mock driver (no GPU needed); auto the machine's
+                       when it sees a GPU, else the mock. TENSORWIRE_LIBCUDA, when set, wins
   --match <pattern>    only tests whose title matches (ava --match), may repeat
   --tap                TAP output instead of ava's default reporter
   -h, --help           this text`;
@@ -59,6 +65,18 @@ function main(): void {
       case '--timeout-ms':
         options.timeoutMs = Number(value());
         break;
+      case '--device': {
+        const v = value();
+        if (v !== 'cpu' && v !== 'cuda') fail(`--device: 'cpu' or 'cuda', got '${v}'`);
+        options.devices = [...(options.devices ?? []), v as 'cpu' | 'cuda'];
+        break;
+      }
+      case '--cuda-driver': {
+        const v = value();
+        if (v !== 'real' && v !== 'mock' && v !== 'auto') fail(`--cuda-driver: 'real', 'mock' or 'auto', got '${v}'`);
+        options.cudaDriver = v as 'real' | 'mock' | 'auto';
+        break;
+      }
       case '--match':
         avaArgs.push('--match', value());
         break;

@@ -5,8 +5,19 @@ export interface ConformanceOptions {
    * failing test. Default false (a transport that cannot run fails its conformance run).
    */
   readonly skipUnavailable?: boolean;
-  /** Devices to test, default every device in `supports.devices` that this machine has. */
+  /**
+   * Devices to test, default every device in `supports.devices`. The CUDA variants build their
+   * tensors on 'cuda:0' of every process with `@tensorwire/cuda` (skipped, saying so, when it is
+   * not installed).
+   */
   readonly devices?: readonly ('cpu' | 'cuda')[];
+  /**
+   * The CUDA driver of the CUDA variants (set for the test process and every process it starts,
+   * through TENSORWIRE_LIBCUDA): 'real' (default) the machine's driver; 'mock'
+   * `@tensorwire/cuda`'s mock driver (the CUDA code paths without a GPU); 'auto' the machine's
+   * when it sees a GPU, else the mock. TENSORWIRE_LIBCUDA, when set, is used as it is.
+   */
+  readonly cudaDriver?: 'real' | 'mock' | 'auto';
   /** Which levels to register. Default both. 'system' needs the tensorwire runtime from '@tensorwire/core'. */
   readonly levels?: readonly ('endpoint' | 'system')[];
   /** Size of the "large" tensor tests in bytes. Default 256 MiB. */
@@ -33,6 +44,7 @@ export const MiB = 1024 * 1024;
 export interface EffectiveOptions {
   readonly skipUnavailable: boolean;
   readonly devices?: readonly ('cpu' | 'cuda')[];
+  readonly cudaDriver: 'real' | 'mock' | 'auto';
   readonly levels: readonly ('endpoint' | 'system')[];
   readonly largeBytes: number;
   readonly timeoutMs: number;
@@ -46,6 +58,7 @@ export function effectiveOptions(o: ConformanceOptions = {}): EffectiveOptions {
   return {
     skipUnavailable: o.skipUnavailable ?? false,
     devices: o.devices,
+    cudaDriver: o.cudaDriver ?? 'real',
     levels: o.levels ?? ['endpoint', 'system'],
     largeBytes: o.largeBytes ?? 256 * MiB,
     timeoutMs: o.timeoutMs ?? 15_000,

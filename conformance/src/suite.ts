@@ -1,6 +1,7 @@
 import type { TestFn } from 'ava';
 import { registerErrorContractTests } from './endpoint/error-contract.tests';
 import { registerOneSidedTests } from './endpoint/one-sided.tests';
+import { prepareCuda, type CudaSetup } from './cuda-setup';
 import { probeInChild } from './endpoint/probe';
 import { registerTwoSidedTests } from './endpoint/two-sided.tests';
 import { effectiveOptions, type ConformanceOptions } from './options';
@@ -68,6 +69,9 @@ export function registerConformanceSuite(
   const { plugin, name } = resolved;
   const r = new Registrar(recording, options.titlePrefix ?? `[${name}] `);
   const supports = plugin.supports;
+  const wanted = opts.devices ?? supports.devices;
+  // Before the probe: it (and every process the suite starts) must see the CUDA driver chosen.
+  const cuda = supports.devices.includes('cuda') && wanted.includes('cuda') ? prepareCuda(opts, resolved.module) : undefined;
 
   r.test('the plugin declares a name, static supports, probe() and createEndpoint()', (t) => {
     t.is(typeof plugin.name, 'string');
@@ -91,7 +95,6 @@ export function registerConformanceSuite(
     t.pass();
   });
 
-  const wanted = opts.devices ?? supports.devices;
   for (const device of ['cpu', 'cuda'] as const) {
     if (!opts.levels.includes('endpoint')) break;
     if (!supports.devices.includes(device)) {
@@ -102,16 +105,37 @@ export function registerConformanceSuite(
       r.skip(`endpoint/${device}: all tests`, `not in options.devices`);
       continue;
     }
-    if (device === 'cuda') {
-      r.skip('endpoint/cuda: all tests', 'the suite cannot create CUDA tensors yet (needs a CUDA device backend, registerDeviceBackend, and a GPU; none is published)');
-      continue;
-    }
+    if (device === 'cuda' && !cudaReady(r, 'endpoint/cuda', cuda!, opts.skipUnavailable)) continue;
     const ctx = { target: resolved, options: opts, device };
     if (plugin.kind === 'one-sided') registerOneSidedTests(r, ctx);
     else registerTwoSidedTests(r, ctx);
     registerErrorContractTests(r, ctx);
   }
 
-  if (opts.levels.includes('system')) registerSystemTests(r, { target: resolved, options: opts });
+  if (opts.levels.includes('system')) {
+    const devices = (['cpu', 'cuda'] as const).filter((dev) => supports.devices.includes(dev) && wanted.includes(dev));
+    const ready = devices.filter((dev) => dev === 'cpu' || cudaReady(r, 'system/cuda', cuda!, opts.skipUnavailable, !opts.levels.includes('endpoint')));
+    registerSystemTests(r, { target: resolved, options: opts, devices: ready });
+  }
   return { transport: name, module: resolved.module, available: true, tests: titles };
+}
+
+/**
+ * Whether the CUDA variant at `level` can run; if not, its tests are one skipped entry
+ * (@tensorwire/cuda not installed, or CUDA unavailable with skipUnavailable) or one failing test
+ * saying why. `announce`: log the setup in a test of its own (once per run).
+ */
+function cudaReady(r: Registrar, level: string, cuda: CudaSetup, skipUnavailable: boolean, announce = level.startsWith('endpoint')): boolean {
+  if (cuda.ready) {
+    if (announce) {
+      r.test(`${level}: CUDA test tensors on cuda:0 of every process`, (t) => {
+        t.log(cuda.detail);
+        t.pass();
+      });
+    }
+    return true;
+  }
+  if (cuda.missing || skipUnavailable) r.skip(`${level}: all tests`, cuda.reason);
+  else r.fail(`${level}: CUDA can be used for the CUDA variants`, cuda.reason);
+  return false;
 }

@@ -2,10 +2,19 @@
 import type { ExecutionContext } from 'ava';
 import type { EffectiveOptions } from '../options';
 import type { ResolvedTarget } from '../target';
-import { PeerSet, type Peer, type TransferSpec } from '../testing';
+import { PeerSet, tensorSpec, type ElementSize, type Peer, type TensorSpec, type TransferSpec } from '../testing';
 import type { TransportErrorKind } from '@tensorwire/core';
 
-export { nextSeed, tensorSpec as spec } from '../testing';
+export { nextSeed } from '../testing';
+
+/** The device the CUDA variant of the endpoint tests builds its tensors on, in every peer. */
+export const CUDA_TEST_DEVICE = 'cuda:0';
+
+/** Specs on the variant's device: CPU tensors, or CUDA tensors on {@link CUDA_TEST_DEVICE}. */
+export function specsOn(device: 'cpu' | 'cuda'): (numel: number, elementSize: ElementSize, offsetElements?: number) => TensorSpec {
+  const on = device === 'cuda' ? CUDA_TEST_DEVICE : undefined;
+  return (numel, elementSize, offsetElements = 0) => tensorSpec(numel, elementSize, offsetElements, on);
+}
 
 export interface EndpointSuiteContext {
   readonly target: ResolvedTarget;

@@ -10,7 +10,7 @@ import type { RendezvousStore, TransportEndpoint, TransportErrorKind } from '@te
 import { isTransportError } from '@tensorwire/core';
 import type { Registrar } from '../registrar';
 import { makeTensor, RendezvousHub } from '../testing';
-import { spec, type EndpointSuiteContext } from './env';
+import { specsOn, type EndpointSuiteContext } from './env';
 
 type T = ExecutionContext<unknown>;
 
@@ -41,6 +41,7 @@ async function expectTransportError(t: T, p: Promise<unknown>, kinds: readonly T
 export function registerErrorContractTests(r: Registrar, ctx: EndpointSuiteContext): void {
   const { target } = ctx;
   const d = `endpoint/${ctx.device} errors: `;
+  const spec = specsOn(ctx.device);
   const open = async (name: string): Promise<TransportEndpoint> =>
     target.plugin.createEndpoint({ processName: `conformance-${name}-${process.pid}`, options: {}, log: () => {} });
 

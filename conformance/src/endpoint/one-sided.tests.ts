@@ -6,7 +6,7 @@
 import type { ExecutionContext } from 'ava';
 import { MiB } from '../options';
 import type { Registrar } from '../registrar';
-import { expectRejectWithin, settleWithin, spec, testPeers, type EndpointSuiteContext } from './env';
+import { expectRejectWithin, settleWithin, specsOn, testPeers, type EndpointSuiteContext } from './env';
 import type { Peer, TensorSpec } from '../testing';
 
 type T = ExecutionContext<unknown>;
@@ -26,6 +26,7 @@ export function registerOneSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
   const timeoutMs = options.timeoutMs;
   const large = options.largeBytes;
   const d = `endpoint/${ctx.device} one-sided: `;
+  const spec = specsOn(ctx.device);
 
   const start = async (t: T, n = 2) => {
     const peers = testPeers(t, ctx);
@@ -122,7 +123,9 @@ export function registerOneSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
     await read(t, consumer, reg, specs);
   });
 
-  if (target.plugin.kind === 'one-sided' && target.plugin.supports.registeredPool) {
+  if (ctx.device !== 'cpu') {
+    r.skip(`${d}registered pool memory`, 'a registered pool is host memory; the CPU variant tests it');
+  } else if (target.plugin.kind === 'one-sided' && target.plugin.supports.registeredPool) {
     r.test(`${d}registered pool memory: allocate(), register tensors in it, read`, async (t) => {
       const { producer, consumer } = await start(t);
       const info = await producer.call<{ byteLength: number; allSeven: boolean }>('allocate', { nbytes: 3 * MiB });

@@ -8,10 +8,11 @@ import { MiB } from '../options';
 import type { Registrar } from '../registrar';
 import {
   createGroup,
+  CUDA_TEST_DEVICE,
   expectRejectWithin,
   testPeers,
   settleWithin,
-  spec,
+  specsOn,
   transfer,
   type EndpointSuiteContext,
 } from './env';
@@ -27,6 +28,8 @@ export function registerTwoSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
   const timeoutMs = options.timeoutMs;
   const d = `endpoint/${ctx.device}: `;
   const large = options.largeBytes;
+  const spec = specsOn(ctx.device);
+  const device = ctx.device === 'cuda' ? CUDA_TEST_DEVICE : undefined;
 
   const pair = async (t: T, groupTimeoutMs = timeoutMs) => {
     const peers = testPeers(t, ctx);
@@ -231,8 +234,8 @@ export function registerTwoSidedTests(r: Registrar, ctx: EndpointSuiteContext): 
     r.test(`${d}allreduce (sum) over float32`, async (t) => {
       const { a, b, group } = await pair(t);
       const [ra, rb] = await Promise.all([
-        a.call<number[]>('allreduce', { group, values: [1, 2, 3, 4.5] }),
-        b.call<number[]>('allreduce', { group, values: [10, 20, 30, 40] }),
+        a.call<number[]>('allreduce', { group, values: [1, 2, 3, 4.5], device }),
+        b.call<number[]>('allreduce', { group, values: [10, 20, 30, 40], device }),
       ]);
       t.deepEqual(ra, [11, 22, 33, 44.5]);
       t.deepEqual(rb, [11, 22, 33, 44.5]);

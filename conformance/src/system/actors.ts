@@ -31,8 +31,8 @@ export class ConformanceActor {
     return ts;
   }
 
-  makeInts(n: number): TensorLike {
-    const t = makeInts(n);
+  makeInts(n: number, device?: string): TensorLike {
+    const t = makeInts(n, device);
     this.last = t;
     return t;
   }
@@ -46,8 +46,8 @@ export class ConformanceActor {
   }
 
   /** A tensor whose release the actor watches with waitTensorFreed. */
-  makeWatched(n: number): TensorLike {
-    const t = makeInts(n);
+  makeWatched(n: number, device?: string): TensorLike {
+    const t = makeInts(n, device);
     void core.waitTensorFreed(t, { timeoutMs: 120_000 }).then(() => this.freed++, () => undefined);
     return t;
   }
@@ -88,9 +88,14 @@ export class ConformanceActor {
     return t === this.last;
   }
 
-  /** In-place +1 on an int tensor this actor produced. */
+  /** In-place +1 on an int tensor this actor produced (a device tensor: through the host, no math on the device). */
   mutate(t: TensorLike): number {
-    t.add_(1);
+    if (t.device === 'cpu') t.add_(1);
+    else {
+      const host = t.cpu();
+      host.add_(1);
+      core.getDeviceBackend!('cuda')!.copyFromHost(t.deviceBuffer, host.bytes());
+    }
     return t.sum();
   }
 

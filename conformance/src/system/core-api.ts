@@ -11,9 +11,12 @@ export interface TensorLike {
   readonly device: string;
   readonly numel: number;
   readonly nbytes: number;
+  readonly deviceBuffer?: unknown;
   bytes(): Uint8Array;
   sum(): number;
   add_(x: number): unknown;
+  to(device: string): TensorLike;
+  cpu(): TensorLike;
 }
 
 /** Core's own type: what `actorStats(handle)` reports. */
@@ -43,6 +46,7 @@ export interface CoreApi {
   waitTensorFreed(tensor: TensorLike, options?: { timeoutMs?: number }): Promise<void>;
   actorStats?(handle: unknown): Promise<ActorStats>;
   objectStoreStats?(): { objects: number; bytes: number };
+  getDeviceBackend?(kind: 'cuda'): { copyFromHost(dst: unknown, src: Uint8Array): void } | undefined;
   Tensor: {
     new (data: ArrayBufferView, shape?: readonly number[], options?: { dtype?: string; device?: string }): TensorLike;
     fromBytes(bytes: Uint8Array, dtype: string, shape: readonly number[]): TensorLike;

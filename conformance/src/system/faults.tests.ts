@@ -35,7 +35,6 @@ const FD_SLACK = 2;
 /** Longest wait for frees, deaths and closes to be noticed (they are asynchronous). */
 const SETTLE_MS = 10_000;
 
-const recipe = (shape: number[]): TensorRecipe => ({ seed: nextSeed(), dtype: 'float32', shape });
 
 const countsOf = (s: { gpuObjects: number; tensors: number; receivedCopies: number; pendingTransfers: number }) =>
   `gpuObjects ${s.gpuObjects}, tensors ${s.tensors}, receivedCopies ${s.receivedCopies}, pendingTransfers ${s.pendingTransfers}`;
@@ -93,6 +92,7 @@ export function registerFaultTests(k: SystemKit): void {
     return;
   }
   const stats = core.actorStats.bind(core);
+  const recipe = (shape: number[]): TensorRecipe => k.recipe('float32', shape);
   const typed = (e: unknown): boolean =>
     e instanceof core.TransferError || e instanceof core.ObjectLostError || e instanceof core.ActorDiedError;
   const describe = (s: Settled<unknown>): string =>
@@ -265,7 +265,7 @@ export function registerFaultTests(k: SystemKit): void {
           fetching = core.get(ref, { tensorTransport: 'object-store' });
           fetching.catch(() => undefined);
           if (oneSided) {
-            reading = core.get(ref).then(fingerprint);
+            reading = core.get(ref).then(k.fpGet);
             reading.catch(() => undefined);
           }
         }
@@ -281,7 +281,7 @@ export function registerFaultTests(k: SystemKit): void {
         expectTypedFailure(t, await settleWithin(fetching, k.deadline), "get(ref, { tensorTransport: 'object-store' }) in flight when the producer died");
       }
       if (reading) {
-        expectTypedFailure(t, await settleWithin(reading, k.deadline), `get(ref) over ${name} in flight when the producer died`, expected, true);
+        expectTypedFailure(t, await settleWithin(reading, k.deadline), `get(ref) over ${name} in flight when the producer died`, k.fpGet(makeTensor(rec)), true);
       }
       await deathSeen(t, victimH);
     } else {
@@ -304,7 +304,7 @@ export function registerFaultTests(k: SystemKit): void {
       // The object outlives its consumer: the producer still serves it.
       const g = await settleWithin(core.get(ref), k.deadline);
       t.is(g.status, 'fulfilled', `get of the object after its consumer died: ${describe(g)}`);
-      if (g.status === 'fulfilled') t.deepEqual(fingerprint(g.value), expected, 'get: right bytes');
+      if (g.status === 'fulfilled') t.deepEqual(k.fpGet(g.value), k.fpGet(makeTensor(rec)), 'get: right bytes');
     }
     t.is(typeof (await k.call(survivor, 'pid')), 'number', `the surviving ${victim === 'producer' ? 'consumer' : 'producer'} still answers`);
     await core.free(ref);
@@ -355,8 +355,8 @@ export function registerFaultTests(k: SystemKit): void {
       try {
         [s, viaStore, direct] = await Promise.all([
           settleWithin(core.get(c.fp.remote(ref)), bound),
-          settleWithin(core.get(ref, { tensorTransport: 'object-store' }).then(fingerprint), bound),
-          oneSided ? settleWithin(core.get(ref).then(fingerprint), bound) : undefined,
+          settleWithin(core.get(ref, { tensorTransport: 'object-store' }).then(k.fpGet), bound),
+          oneSided ? settleWithin(core.get(ref).then(k.fpGet), bound) : undefined,
         ]);
       } finally {
         stop(pPid, 'SIGCONT');
@@ -366,7 +366,7 @@ export function registerFaultTests(k: SystemKit): void {
       if (s.status === 'rejected') t.true(s.error instanceof core.TransferError, `a missed deadline is a TransferError: ${describe(s)}`);
       // The driver's copy through the object store needs the producer to send it: it cannot succeed.
       expectTypedFailure(t, viaStore, `get(ref, { tensorTransport: 'object-store' }) with the producer stopped past the deadline`);
-      if (direct) expectTypedFailure(t, direct, `get(ref) over ${name} with the producer stopped past the deadline`, expected, true);
+      if (direct) expectTypedFailure(t, direct, `get(ref) over ${name} with the producer stopped past the deadline`, k.fpGet(makeTensor(rec)), true);
 
       t.is(typeof (await k.call(p, 'pid')), 'number', 'the producer answers after SIGCONT');
       t.is(typeof (await k.call(c, 'pid')), 'number', 'the consumer answers');

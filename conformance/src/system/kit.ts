@@ -9,6 +9,7 @@ import type { EffectiveOptions } from '../options';
 import type { Registrar } from '../registrar';
 import type { GroupLike } from './core-api';
 import type { ActorSet } from './runtime-env';
+import type { TensorRecipe } from './values';
 
 export type T = ExecutionContext<unknown>;
 
@@ -36,4 +37,10 @@ export interface SystemKit {
   produce(h: any, method: string, ...args: unknown[]): any;
   /** `get` of a plain call. */
   call(h: any, method: string, ...args: unknown[]): Promise<any>;
+  /** The device the variant's tensors are made on in every actor: undefined (the CPU) or 'cuda:0'. */
+  readonly device: string | undefined;
+  /** A recipe of a fresh seed on the variant's device. */
+  recipe(dtype: string, shape: number[]): TensorRecipe;
+  /** Fingerprint of what `get` gives (without devices in the CUDA variant: `get` may give CPU copies). */
+  fpGet(value: unknown): unknown;
 }

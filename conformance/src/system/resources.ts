@@ -15,12 +15,31 @@ export function canMeasure(): boolean {
   return hasProc;
 }
 
-/** Open file descriptors of `pid` (default: this process), or undefined when unreadable. */
+/**
+ * What @tensorwire/cuda's mock driver backs each device allocation with (its interprocess events
+ * are 'tensorwire-mockcuda-event', and stay counted). Such a descriptor stands for device memory,
+ * which a caching allocator keeps on purpose and a GPU holds without any descriptor: the
+ * descriptor counts leave them out.
+ */
+const MOCK_DEVICE_MEMORY = '/memfd:tensorwire-mockcuda (deleted)';
+
+/**
+ * Open file descriptors of `pid` (default: this process), or undefined when unreadable; the mock
+ * CUDA driver's device memory is not counted (see MOCK_DEVICE_MEMORY).
+ */
 export function fdCount(pid: number | 'self' = 'self'): number | undefined {
   if (!hasProc) return undefined;
   try {
     // readdir itself opens one descriptor on /proc/self/fd, counted in the listing.
-    const n = fs.readdirSync(`/proc/${pid}/fd`).length;
+    const fds = fs.readdirSync(`/proc/${pid}/fd`);
+    let n = fds.length;
+    for (const fd of fds) {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === MOCK_DEVICE_MEMORY) n--;
+      } catch {
+        // closed meanwhile (or the listing's own descriptor): counted as the listing saw it
+      }
+    }
     return pid === 'self' || pid === process.pid ? n - 1 : n;
   } catch {
     return undefined;

@@ -9,7 +9,6 @@
  * A transport whose shared-memory segments outlive a crashed process, or whose driver endpoint
  * keeps sockets or pipes after shutdown(), leaks them once per crash or per runtime.
  */
-import { nextSeed } from '../testing';
 import { MiB } from '../options';
 import { core } from './core-api';
 import type { SystemKit, T } from './kit';
@@ -51,7 +50,7 @@ export function registerShutdownLeakTests(k: SystemKit): void {
   const cycle = async (t: T, crash: boolean): Promise<Cycle> => {
     await ensureRuntime({});
     const { p, c } = await k.setup(t);
-    const recipe = { seed: nextSeed(), dtype: 'float32', shape: [MiB / 4] };
+    const recipe = k.recipe('float32', [MiB / 4]);
     const ref = k.produce(p, 'make', recipe);
     t.deepEqual(await k.call(c, 'fp', ref), fingerprint(makeTensor(recipe)), 'the transfer before the crash');
     const [pPid, cPid] = [await pidOf(p), await pidOf(c)];

@@ -31,7 +31,7 @@ export function registerSoakTests(k: SystemKit): void {
   }
   k.test(title, async (t) => {
     const { p, c } = await k.setup(t);
-    checkSoak(t, `${k.name}`, await runSoak(p, c, { transfers: n, transport: k.name }));
+    checkSoak(t, `${k.name}`, await runSoak(p, c, { transfers: n, transport: k.name, device: k.device }));
   });
 }
 

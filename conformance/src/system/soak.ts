@@ -21,6 +21,8 @@ export interface SoakOptions {
   readonly transfers: number;
   /** The transport of the producer's results, or 'object-store'. */
   readonly transport: string;
+  /** The device of the tensors ('cuda:0'), default the CPU. */
+  readonly device?: string;
   /** Transfers in flight at once (default 8). */
   readonly window?: number;
   /** Take a sample every this many transfers (default: transfers / 10). */
@@ -168,7 +170,7 @@ export async function runSoak(p: any, c: any, o: SoakOptions): Promise<SoakResul
   /** One transfer: make, send to the consumer (and maybe get in the driver), release. */
   const one = async (i: number): Promise<void> => {
     const { n, driverGet, release } = plan(i);
-    const ref = options ? p.makeInts.options(options).remote(n) : p.makeInts.remote(n);
+    const ref = options ? p.makeInts.options(options).remote(n, o.device) : p.makeInts.remote(n, o.device);
     const res = c.sum.remote(ref);
     const want = sumInts(n);
     const got = await core.get(res);

@@ -15,17 +15,21 @@ import { registerFaultTests } from './faults.tests';
 import type { SystemKit } from './kit';
 import { registerShutdownLeakTests } from './shutdown-leaks.tests';
 import { registerSoakTests } from './soak.tests';
-import { ALL_DTYPES, fingerprint, makeInts, makeMixed, makeNested, makeTensor, type TensorRecipe } from './values';
+import { ALL_DTYPES, fingerprint, makeInts, makeMixed, makeNested, makeTensor, withoutDevices, type TensorRecipe } from './values';
 
 export interface SystemSuiteContext {
   readonly target: ResolvedTarget;
   readonly options: EffectiveOptions;
+  /** The devices whose variant runs (CUDA: when it can, see cuda-setup.ts); others are skipped. */
+  readonly devices: readonly ('cpu' | 'cuda')[];
 }
 
 type T = ExecutionContext<unknown>;
 
-const recipe = (dtype: string, shape: number[]): TensorRecipe => ({ seed: nextSeed(), dtype, shape });
 const sumInts = (n: number) => (n * (n - 1)) / 2;
+
+/** The device tensors of a variant are made on, in every actor: the CPU, or cuda:0. */
+const tensorDevice = (device: 'cpu' | 'cuda'): string | undefined => (device === 'cuda' ? 'cuda:0' : undefined);
 
 export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void {
   const missing = missingApi();
@@ -33,6 +37,16 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     r.skip('system: all tests', `@tensorwire/core does not export ${missing.join(', ')} (the runtime) yet`);
     return;
   }
+  const supports = ctx.target.plugin.supports;
+  if (!supports.devices.includes('cpu')) r.skip('system: all tests', `the CPU variant: supports.devices is [${supports.devices.join(', ')}]`);
+  if (!supports.devices.includes('cuda')) r.skip('system/cuda: all tests', `the CUDA variant: supports.devices is [${supports.devices.join(', ')}]`);
+  if (ctx.devices.length === 0) return;
+  if (addSystemTransport(ctx.target.module, ctx.options)) r.after(shutdownRuntime);
+  for (const device of ctx.devices) registerSystemTestsOn(r, ctx, device);
+}
+
+/** The system-level tests with tensors on `device` (titles 'system: ' for the CPU, 'system/cuda: '). */
+function registerSystemTestsOn(r: Registrar, ctx: SystemSuiteContext, device: 'cpu' | 'cuda'): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ConformanceActor } = require('./actors') as typeof import('./actors');
   const name = ctx.target.name;
@@ -40,12 +54,15 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
   const oneSided = ctx.target.plugin.kind === 'one-sided';
   const transport = { tensorTransport: name };
   const deadline = Math.max(ctx.options.timeoutMs, 10_000) + 30_000;
-  const d = 'system: ';
-  if (!supports.devices.includes('cpu')) {
-    r.skip(`${d}all tests`, 'the system-level tests use CPU tensors; this transport supports no cpu');
-    return;
-  }
-  if (addSystemTransport(ctx.target.module, ctx.options)) r.after(shutdownRuntime);
+  const d = device === 'cpu' ? 'system: ' : 'system/cuda: ';
+  const dev = tensorDevice(device);
+  const recipe = (dtype: string, shape: number[]): TensorRecipe => ({ seed: nextSeed(), dtype, shape, ...(dev ? { device: dev } : {}) });
+  /**
+   * Fingerprints of what `get` gives: device tensors may come back as CPU copies (through the
+   * object store), so the CUDA variant compares them without their devices.
+   */
+  const strip = (fp: unknown): unknown => (dev ? withoutDevices(fp) : fp);
+  const fpGet = (v: unknown): unknown => strip(fingerprint(v));
 
   /** A producer and consumer(s), in a group of this backend when the transport needs one. */
   const setup = async (t: T, consumers = 1) => {
@@ -66,7 +83,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     }, deadline * 3);
   const kit: SystemKit = {
     r, d, name, supports, oneSided, options: ctx.options, deadline, ConformanceActor, test, produce, call,
-    setup: (t, consumers) => setup(t, consumers),
+    setup: (t, consumers) => setup(t, consumers), device: dev, recipe, fpGet,
   };
 
   test('walkthrough: producer returns a tensor, consumer sums it, intra-actor sum, get', async (t) => {
@@ -76,13 +93,13 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       t.is(group.rankOf(p), 0);
       t.is(group.rankOf(c), 1);
     }
-    const ref = produce(p, 'makeInts', 1000);
+    const ref = produce(p, 'makeInts', 1000, dev);
     t.is(await call(c, 'sum', ref), sumInts(1000), 'consumer sum (transfer producer -> consumer)');
     const both = await core.get([p.sum.remote(ref), c.sum.remote(ref)]);
     t.deepEqual(both, [sumInts(1000), sumInts(1000)], 'intra-actor and transferred sums');
     const copy = await core.get(ref);
     t.true(core.Tensor.isTensor(copy), 'get(ref) gives a Tensor');
-    t.deepEqual(fingerprint(copy), fingerprint(makeInts(1000)));
+    t.deepEqual(fpGet(copy), fpGet(makeInts(1000, dev)));
     const rec = recipe('float32', [500, 300]);
     const ref2 = produce(p, 'make', rec);
     t.deepEqual(await call(c, 'fp', ref2), fingerprint(makeTensor(rec)), 'random float32 [500, 300] arrives byte-exact');
@@ -101,7 +118,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const ref = produce(p, 'makeMany', recs);
     const expected = fingerprint(recs.map(makeTensor));
     t.deepEqual(await call(c, 'fp', ref), expected, 'consumer');
-    t.deepEqual(fingerprint(await core.get(ref)), expected, 'get');
+    t.deepEqual(fpGet(await core.get(ref)), strip(expected), 'get');
   });
 
   test('tensors nested in objects, arrays and a Map', async (t) => {
@@ -110,7 +127,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const ref = produce(p, 'makeNested', recs);
     const expected = fingerprint(makeNested(recs));
     t.deepEqual(await call(c, 'fp', ref), expected, 'consumer');
-    t.deepEqual(fingerprint(await core.get(ref)), expected, 'get');
+    t.deepEqual(fpGet(await core.get(ref)), strip(expected), 'get');
   });
 
   test('several tensors in one result (a list of 5, 1 MiB each)', async (t) => {
@@ -154,7 +171,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const ref = produce(p, 'makeMixed', recs);
     const expected = fingerprint(makeMixed(recs));
     t.deepEqual(await call(c, 'fp', ref), expected, 'consumer');
-    t.deepEqual(fingerprint(await core.get(ref)), expected, 'get');
+    t.deepEqual(fpGet(await core.get(ref)), strip(expected), 'get');
     const args = { s: 'arg', n: 1.5, buf: Buffer.from([1, 2, 3]), t: ref, list: [ref, Buffer.from('x')] };
     const value = makeMixed(recs);
     const expArgs = fingerprint({ s: 'arg', n: 1.5, buf: Buffer.from([1, 2, 3]), t: value, list: [value, Buffer.from('x')] });
@@ -163,7 +180,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
 
   test('intra-actor: the producer gets the very same tensor, mutable; later consumers see the mutation', async (t) => {
     const { p, c } = await setup(t);
-    const ref = produce(p, 'makeInts', 100);
+    const ref = produce(p, 'makeInts', 100, dev);
     t.true(await call(p, 'isLast', ref), 'a ref passed back to its producer is the very same tensor object');
     t.is(await call(p, 'mutate', ref), sumInts(100) + 100);
     t.is(await call(p, 'sum', ref), sumInts(100) + 100, 'a later call on the producer sees the mutation');
@@ -177,9 +194,9 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const a = produce(p, 'make', recA);
     const plain = p.noTensor.remote();
     const mixed = produce(p, 'makeMixed', recs);
-    t.deepEqual(fingerprint(await core.get(a)), fingerprint(makeTensor(recA)));
+    t.deepEqual(fpGet(await core.get(a)), fpGet(makeTensor(recA)));
     const all = await core.get([mixed, plain, a]);
-    t.deepEqual(fingerprint(all), fingerprint([makeMixed(recs), { n: 42, s: 'no tensor here', list: [1, 2, 3] }, makeTensor(recA)]));
+    t.deepEqual(fpGet(all), fpGet([makeMixed(recs), { n: 42, s: 'no tensor here', list: [1, 2, 3] }, makeTensor(recA)]));
   });
 
   test('an error thrown by the producer reaches consumers and get as TaskError; later transfers work', async (t) => {
@@ -191,7 +208,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
     const e2 = await t.throwsAsync(core.get(bad));
     t.true(e2 instanceof core.TaskError, `get: ${e2?.name}: ${e2?.message}`);
     t.regex(e2?.message ?? '', /conformance boom/);
-    t.is(await call(c, 'sum', produce(p, 'makeInts', 10)), sumInts(10));
+    t.is(await call(c, 'sum', produce(p, 'makeInts', 10, dev)), sumInts(10));
   });
 
   test('a producer busy in a long async call still serves transfers', async (t) => {
@@ -215,7 +232,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       const statsOf = (h: unknown) => core.actorStats!(h) as Promise<ActorStats>;
       const storeBefore = core.objectStoreStats?.();
       const n = MiB / 4;
-      const ref = produce(p, 'makeWatched', n);
+      const ref = produce(p, 'makeWatched', n, dev);
       const result = c.sum.remote(ref);
       t.is(await core.get(result), sumInts(n));
       const held = await statsOf(p);
@@ -329,19 +346,19 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       const g1 = await core.createCollectiveGroup([a, b], { backend: name });
       const listed = await core.getCollectiveGroups([a, b], name);
       t.true(listed.some((g) => g.name === g1.name), 'getCollectiveGroups([a, b], backend) lists the new group');
-      t.is(await call(b, 'sum', produce(a, 'makeInts', 10)), sumInts(10));
+      t.is(await call(b, 'sum', produce(a, 'makeInts', 10, dev)), sumInts(10));
       await core.destroyCollectiveGroup(g1);
       t.false((await core.getCollectiveGroups([a, b], name)).some((g) => g.name === g1.name), 'the destroyed group is gone');
       t.is(await call(a, 'pid') > 0, true, 'actors stay usable after destroy');
       const g2 = await set.group([b, a], name);
       t.is(g2.rankOf(b), 0);
-      t.is(await call(a, 'sum', produce(b, 'makeInts', 20)), sumInts(20), 'transfer on the re-created group');
+      t.is(await call(a, 'sum', produce(b, 'makeInts', 20, dev)), sumInts(20), 'transfer on the re-created group');
     });
 
     test('a transfer between actors without a common group fails with CollectiveGroupError', async (t) => {
       const set = new ActorSet(t, `conf-${name}`);
       const [a, b] = await Promise.all([set.spawn(ConformanceActor, 'a'), set.spawn(ConformanceActor, 'b')]);
-      const e = await t.throwsAsync(core.get(b.sum.remote(produce(a, 'makeInts', 10))));
+      const e = await t.throwsAsync(core.get(b.sum.remote(produce(a, 'makeInts', 10, dev))));
       t.true(e instanceof core.CollectiveGroupError, `${e?.name}: ${e?.message}`);
     });
   }
@@ -352,8 +369,8 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       const rec = recipe('float64', [12_345]);
       const ref = produce(p, 'make', rec);
       const exp = fingerprint(makeTensor(rec));
-      t.deepEqual(fingerprint(await core.get(ref, { tensorTransport: name })), exp, `get(ref, { tensorTransport: '${name}' })`);
-      t.deepEqual(fingerprint(await core.get(ref, { tensorTransport: 'object-store' })), exp, "get(ref, { tensorTransport: 'object-store' })");
+      t.deepEqual(fingerprint(await core.get(ref, { tensorTransport: name })), exp, `get(ref, { tensorTransport: '${name}' }): over the transport, onto the driver's device`);
+      t.deepEqual(fpGet(await core.get(ref, { tensorTransport: 'object-store' })), strip(exp), "get(ref, { tensorTransport: 'object-store' })");
       t.deepEqual(fingerprint(await core.get(ref)), exp, 'get(ref)');
     });
 
@@ -364,7 +381,7 @@ export function registerSystemTests(r: Registrar, ctx: SystemSuiteContext): void
       const exp = fingerprint(makeTensor(rec));
       t.truthy(out?.ref, 'the actor returned a ref');
       t.deepEqual(await call(c, 'fp', out.ref), exp, 'consumer reads the put object');
-      t.deepEqual(fingerprint(await core.get(out.ref)), exp, 'get of the put object');
+      t.deepEqual(fpGet(await core.get(out.ref)), strip(exp), 'get of the put object');
     });
 
     test('one-sided: an actor spawned after the object was made reads it', async (t) => {

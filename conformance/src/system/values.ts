@@ -4,6 +4,7 @@
  * hash of every byte; Buffers by kind and bytes; structure exactly).
  */
 import { createHash } from 'node:crypto';
+import { cudaCore } from '../testing/cuda-tensors';
 import { fillPattern } from '../testing/pattern';
 import { core, type TensorLike } from './core-api';
 
@@ -12,11 +13,20 @@ export const DTYPE_SIZE: Readonly<Record<string, number>> = {
 };
 export const ALL_DTYPES = Object.keys(DTYPE_SIZE);
 
-/** How to make one tensor: never-zero pattern bytes of `seed` (0/1 for bool). */
+/** How to make one tensor: never-zero pattern bytes of `seed` (0/1 for bool), on `device` (default the CPU). */
 export interface TensorRecipe {
   readonly seed: number;
   readonly dtype: string;
   readonly shape: readonly number[];
+  /** 'cuda:0' for the CUDA variant of the system tests. */
+  readonly device?: string;
+}
+
+/** `t` on `device` (a copy through the 'cuda' device backend, loaded when the transport did not load one). */
+function onDevice(t: TensorLike, device: string | undefined): TensorLike {
+  if (device === undefined || device === 'cpu') return t;
+  cudaCore();
+  return t.to(device);
 }
 
 export function numelOf(shape: readonly number[]): number {
@@ -27,12 +37,12 @@ export function makeTensor(r: TensorRecipe): TensorLike {
   const bytes = new Uint8Array(numelOf(r.shape) * DTYPE_SIZE[r.dtype]);
   fillPattern(bytes, r.seed);
   if (r.dtype === 'bool') for (let i = 0; i < bytes.length; i++) bytes[i] &= 1;
-  return core.Tensor.fromBytes(bytes, r.dtype, r.shape);
+  return onDevice(core.Tensor.fromBytes(bytes, r.dtype, r.shape), r.device);
 }
 
-/** int32 0..n-1: sums are exact and known (n(n-1)/2). */
-export function makeInts(n: number): TensorLike {
-  return new core.Tensor(Int32Array.from({ length: n }, (_, i) => i), [n]);
+/** int32 0..n-1 (on `device`, default the CPU): sums are exact and known (n(n-1)/2). */
+export function makeInts(n: number, device?: string): TensorLike {
+  return onDevice(new core.Tensor(Int32Array.from({ length: n }, (_, i) => i), [n]), device);
 }
 
 /** Tensors nested in objects, arrays and a Map, beside CPU data. */
@@ -78,7 +88,8 @@ export function fingerprint(v: unknown, seen = new Set<unknown>()): unknown {
   if (typeof v !== 'object') return { $other: typeof v };
   if (core.Tensor.isTensor(v)) {
     const t = v;
-    return { $tensor: { dtype: t.dtype, shape: [...t.shape], device: t.device, nbytes: t.nbytes, sha1: hash(t.bytes()) } };
+    const bytes = t.device === 'cpu' ? t.bytes() : t.cpu().bytes(); // device tensors: through a host copy
+    return { $tensor: { dtype: t.dtype, shape: [...t.shape], device: t.device, nbytes: t.nbytes, sha1: hash(bytes) } };
   }
   if (Buffer.isBuffer(v)) return { $buffer: v.toString('hex') };
   if (ArrayBuffer.isView(v)) {
@@ -98,4 +109,21 @@ export function fingerprint(v: unknown, seen = new Set<unknown>()): unknown {
   } finally {
     seen.delete(v);
   }
+}
+
+/**
+ * A fingerprint without the tensors' devices: what `get` gives may be a CPU copy (through the
+ * object store) of a GPU object's device tensors, or a device tensor (over a one-sided transport).
+ */
+export function withoutDevices(fp: unknown): unknown {
+  if (Array.isArray(fp)) return fp.map(withoutDevices);
+  if (fp === null || typeof fp !== 'object') return fp;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fp)) {
+    if (k === '$tensor') {
+      const { device: _device, ...rest } = v as Record<string, unknown>;
+      out[k] = rest;
+    } else out[k] = withoutDevices(v);
+  }
+  return out;
 }

@@ -9,7 +9,8 @@
  *   `storeFor`, to endpoints in the test process);
  * - seeded tensor patterns: never-zero bytes derived from a seed, built and checked on each side
  *   so that tensor bytes never cross IPC ({@link TensorSpec}, {@link makeTensor},
- *   {@link checkTensors}, {@link fillPattern}...);
+ *   {@link checkTensors}, {@link fillPattern}...), on the CPU or, with `device: 'cuda:0'`, in
+ *   CUDA memory ({@link CudaTestTensor}, through `@tensorwire/cuda`);
  * - {@link createFakeTcpPlugin}: the fake two-sided transport of `@tensorwire/core/testing`.
  *
  * ```ts
@@ -47,6 +48,8 @@ export {
   type CheckResult,
   type ElementSize,
   type TensorSpec,
+  type TestTensor,
 } from './tensor-spec';
+export { CudaTestTensor, CUDA_MODULE_ENV, cudaCore } from './cuda-tensors';
 export { TEST_DTYPES, typedArrayOf, valuesOf, type TestDtype, type DtypeValue } from './dtypes';
 export { createFakeTcpPlugin, FAKE_TCP_NAME } from '@tensorwire/core/testing';

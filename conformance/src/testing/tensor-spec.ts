@@ -3,6 +3,7 @@
  * boundaries, the CPU tensors built from them, and the byte-exact check of received ones.
  */
 import type { TransportTensor } from '@tensorwire/core';
+import { allocateCudaTensor, CudaTestTensor, isDeviceSpec, makeCudaTensor } from './cuda-tensors';
 import { fillPattern, findPatternMismatch } from './pattern';
 
 /** Element sizes the suite covers: int8/uint8/bool, float16/bfloat16/int16, float32/int32, float64/int64. */
@@ -22,7 +23,10 @@ export interface TensorSpec {
    * views (slices) of a larger buffer, so a transport must honor `bytes().byteOffset`.
    */
   readonly offsetElements?: number;
-  /** 'cpu' or 'cuda:N'. */
+  /**
+   * 'cpu' (the default) or 'cuda:N': a CUDA tensor, built on the process's 'cuda' device backend
+   * (see cuda-tensors.ts); `offsetElements` then places it inside a larger device block.
+   */
   readonly device?: string;
 }
 
@@ -32,9 +36,9 @@ export function nextSeed(): number {
   return (Math.imul(seedCounter++, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
 }
 
-/** A tensor spec with a fresh seed. */
-export function tensorSpec(numel: number, elementSize: ElementSize, offsetElements = 0): TensorSpec {
-  return { numel, elementSize, seed: nextSeed(), offsetElements };
+/** A tensor spec with a fresh seed (on `device`, 'cpu' when omitted). */
+export function tensorSpec(numel: number, elementSize: ElementSize, offsetElements = 0, device?: string): TensorSpec {
+  return device === undefined || device === 'cpu' ? { numel, elementSize, seed: nextSeed(), offsetElements } : { numel, elementSize, seed: nextSeed(), offsetElements, device };
 }
 
 /** Bytes of the tensor a spec describes. */
@@ -96,13 +100,18 @@ function typedArray(elementSize: ElementSize, buffer: ArrayBuffer, offsetElement
   }
 }
 
+/** A test tensor on the CPU or a CUDA device. */
+export type TestTensor = CpuTestTensor | CudaTestTensor;
+
 /**
- * Allocate a zeroed tensor for `spec` (a receive buffer). With `memory`, the tensor lives in
- * that memory instead (a transport's registered pool); it must be large enough.
+ * Allocate a zeroed tensor for `spec` (a receive buffer), on the spec's device. With `memory`,
+ * the tensor lives in that memory instead (a transport's registered pool; CPU specs only); it
+ * must be large enough.
  */
-export function allocateTensor(spec: TensorSpec, memory?: Uint8Array): CpuTestTensor {
-  if (spec.device && spec.device !== 'cpu') {
-    throw new Error(`device '${spec.device}' tensors are not supported by this conformance peer yet`);
+export function allocateTensor(spec: TensorSpec, memory?: Uint8Array): TestTensor {
+  if (isDeviceSpec(spec)) {
+    if (memory) throw new Error(`a ${spec.device} tensor cannot live in a registered pool (host memory)`);
+    return allocateCudaTensor(spec);
   }
   const off = spec.offsetElements ?? 0;
   if (memory) {
@@ -126,10 +135,30 @@ function typedArrayAt(spec: TensorSpec, memory: Uint8Array): ArrayBufferView {
 }
 
 /** Allocate a tensor for `spec` and fill it with the spec's pattern (a send buffer). */
-export function makeTensor(spec: TensorSpec, memory?: Uint8Array): CpuTestTensor {
+export function makeTensor(spec: TensorSpec, memory?: Uint8Array): TestTensor {
+  if (isDeviceSpec(spec)) {
+    if (memory) throw new Error(`a ${spec.device} tensor cannot live in a registered pool (host memory)`);
+    return makeCudaTensor(spec);
+  }
   const t = allocateTensor(spec, memory);
   fillPattern(t.bytes(), spec.seed);
   return t;
+}
+
+/** The bytes of a test tensor on the host (a copy for a device tensor), and what lies around them. */
+function hostView(t: TransportTensor): { bytes: Uint8Array; before: Uint8Array; after: Uint8Array; guarded: boolean } {
+  if (t instanceof CudaTestTensor) {
+    const { block, start } = t.hostBytes();
+    return { bytes: block.subarray(start, start + t.nbytes), before: block.subarray(0, start), after: block.subarray(start + t.nbytes), guarded: true };
+  }
+  const bytes = t.bytes();
+  const guarded = t instanceof CpuTestTensor && t.guarded;
+  return {
+    bytes,
+    before: new Uint8Array(bytes.buffer, 0, bytes.byteOffset),
+    after: new Uint8Array(bytes.buffer, bytes.byteOffset + bytes.byteLength, bytes.buffer.byteLength - bytes.byteOffset - bytes.byteLength),
+    guarded,
+  };
 }
 
 /** What a check of received tensors found; `ok` when every byte matched. */
@@ -139,12 +168,14 @@ export interface CheckResult {
   readonly problems: string[];
 }
 
-/** Check received tensors against their specs, byte for byte, and that nothing was written past the end. */
-export function checkTensors(specs: readonly TensorSpec[], got: readonly CpuTestTensor[]): CheckResult {
+/**
+ * Check received tensors against their specs, byte for byte, and that nothing was written before
+ * or after them (device tensors are copied to the host for it).
+ */
+export function checkTensors(specs: readonly TensorSpec[], got: readonly TransportTensor[]): CheckResult {
   const problems: string[] = [];
   specs.forEach((spec, i) => {
-    const t = got[i];
-    const bytes = t.bytes();
+    const { bytes, before, after, guarded } = hostView(got[i]);
     if (bytes.byteLength !== specBytes(spec)) {
       problems.push(`tensor ${i}: ${bytes.byteLength} bytes, expected ${specBytes(spec)}`);
       return;
@@ -152,19 +183,17 @@ export function checkTensors(specs: readonly TensorSpec[], got: readonly CpuTest
     const bad = findPatternMismatch(bytes, spec.seed);
     if (bad >= 0) {
       problems.push(
-        `tensor ${i} (${spec.numel} x ${spec.elementSize}-byte elements, seed ${spec.seed}): ` +
+        `tensor ${i} (${spec.numel} x ${spec.elementSize}-byte elements${isDeviceSpec(spec) ? ` on ${spec.device}` : ''}, seed ${spec.seed}): ` +
           `first wrong byte at ${bad}: got ${bytes[bad]}, expected a pattern byte` +
           (bytes[bad] === 0 ? ' (0: never written?)' : ''),
       );
       return;
     }
-    if (!t.guarded) return;
+    if (!guarded) return;
     // The slack around the tensor (allocateTensor without a pool) must still be zero.
-    const after = new Uint8Array(bytes.buffer, bytes.byteOffset + bytes.byteLength, Math.min(spec.elementSize, bytes.buffer.byteLength - bytes.byteOffset - bytes.byteLength));
-    if (after.some((b) => b !== 0)) problems.push(`tensor ${i}: bytes written past its end`);
-    const before = new Uint8Array(bytes.buffer, 0, bytes.byteOffset);
+    if (after.subarray(0, spec.elementSize).some((b) => b !== 0)) problems.push(`tensor ${i}: bytes written past its end`);
     if (before.some((b) => b !== 0)) {
-      problems.push(`tensor ${i}: bytes written before its start (ignored bytes().byteOffset?)`);
+      problems.push(`tensor ${i}: bytes written before its start (ignored ${isDeviceSpec(spec) ? 'devicePtr' : 'bytes().byteOffset'}?)`);
     }
   });
   return { ok: problems.length === 0, problems };

@@ -6,11 +6,17 @@
  */
 import type { TransportTensor } from '@tensorwire/core';
 import { isTestDtype, typedArrayOf, valuesOf, type DtypeValue } from '../dtypes';
+import { cudaCore, CudaTestTensor } from '../cuda-tensors';
 import { allocateTensor, checkTensors, CpuTestTensor, makeTensor, type CheckResult, type TensorSpec } from '../tensor-spec';
 import type { PeerCommand } from './command-api';
 import type { PeerState } from './peer-state';
 import type { TransferSpec } from './protocol';
 import { rendezvousFor } from './rendezvous-client';
+
+/** Gives device test tensors' memory back now (256 MiB ones must not wait for the collector). */
+function dispose(tensors: Iterable<TransportTensor>): void {
+  for (const t of tensors) if (t instanceof CudaTestTensor) t.release();
+}
 
 /** Registrations (one-sided) by handle: their tensors stay alive here until released. */
 interface Registration {
@@ -84,7 +90,9 @@ export function genericCommands(state: PeerState): Record<string, PeerCommand> {
       const ps = built.map((tr) => g.send(tr.tensors, a.dst, tr.tag));
       ctx.posted();
       await Promise.all(ps);
-      return { ms: performance.now() - t0 };
+      const ms = performance.now() - t0;
+      dispose(built.flatMap((tr) => tr.tensors));
+      return { ms };
     },
 
     /** Posts every transfer's recv at once, then checks every byte: `{ ms, problems }` (none: all arrived). */
@@ -97,17 +105,30 @@ export function genericCommands(state: PeerState): Record<string, PeerCommand> {
       await Promise.all(ps);
       const ms = performance.now() - t0;
       const checks: CheckResult[] = built.map((tr) => checkTensors(tr.specs, tr.into));
+      dispose(built.flatMap((tr) => tr.into));
       return { ms, problems: checks.flatMap((c, i) => c.problems.map((p) => `tag ${built[i].tag}: ${p}`)) };
     },
 
-    /** In-place allreduce of `values` as `dtype` (default float32, sum); returns the result (int64 as strings). */
-    async allreduce(a: { group: string; values: DtypeValue[]; dtype?: string; op?: 'sum' | 'prod' | 'min' | 'max' }) {
+    /**
+     * In-place allreduce of `values` as `dtype` (default float32, sum), on `device` (default the
+     * CPU); returns the result (int64 as strings).
+     */
+    async allreduce(a: { group: string; values: DtypeValue[]; dtype?: string; op?: 'sum' | 'prod' | 'min' | 'max'; device?: string }) {
       const g = state.group(a.group);
       if (!g.allreduce) throw new Error('the group has no allreduce()');
       const dtype = a.dtype ?? 'float32';
       if (!isTestDtype(dtype)) throw new Error(`no test dtype '${dtype}'`);
       const data = typedArrayOf(dtype, a.values);
-      await g.allreduce(new CpuTestTensor(data), dtype, a.op ?? 'sum');
+      const host = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (a.device === undefined || a.device === 'cpu') {
+        await g.allreduce(new CpuTestTensor(data), dtype, a.op ?? 'sum');
+        return valuesOf(data);
+      }
+      const { Tensor } = cudaCore();
+      const onDevice = Tensor.fromBytes(host, 'uint8', [host.byteLength]).to(a.device);
+      await g.allreduce(new CudaTestTensor(onDevice, 0, host.byteLength), dtype, a.op ?? 'sum');
+      host.set(onDevice.cpu().bytes());
+      onDevice.release();
       return valuesOf(data);
     },
 
@@ -117,7 +138,9 @@ export function genericCommands(state: PeerState): Record<string, PeerCommand> {
       if (!g.broadcast) throw new Error('the group has no broadcast()');
       const t = g.rank === a.root ? makeTensor(a.spec) : allocateTensor(a.spec);
       await g.broadcast(t, a.root);
-      return checkTensors([a.spec], [t]);
+      const check = checkTensors([a.spec], [t]);
+      dispose([t]);
+      return check;
     },
 
     /** Registers seeded tensors (in pool memory from `allocate` with `pool`): `{ handle, desc }`. */
@@ -147,6 +170,8 @@ export function genericCommands(state: PeerState): Record<string, PeerCommand> {
       const r = registration(a.handle);
       registrations.delete(a.handle);
       await state.oneSided().release(r.desc);
+      // Another registration of the very tensors (registerAgain) keeps them.
+      if (![...registrations.values()].some((o) => o.tensors === r.tensors)) dispose(r.tensors);
     },
 
     /** Reads `desc` into fresh tensors (`times` reads at once) and checks every byte: `{ ms, problems }`. */
@@ -159,6 +184,7 @@ export function genericCommands(state: PeerState): Record<string, PeerCommand> {
       await Promise.all(ps);
       const ms = performance.now() - t0;
       const problems = intos.flatMap((into, k) => checkTensors(a.specs, into).problems.map((p) => `read ${k}: ${p}`));
+      dispose(intos.flat());
       return { ms, problems };
     },
 
