@@ -85,3 +85,17 @@ test("the package's own name inside its directory runs the suite on it", (t) => 
   t.regex(r.out, /✔ \[fake-tcp\] endpoint\/cpu: create a group of 2/);
   t.regex(r.out, /PASSED/);
 });
+
+test("the CUDA variant: --device cuda --cuda-driver mock runs the suite on CUDA tensors without a GPU", (t) => {
+  const r = run(['@tensorwire/cuda-ipc', '--device', 'cuda', '--cuda-driver', 'mock', '--endpoint-only', '--match', '*register, read, release, close*']);
+  t.is(r.code, 0, r.out);
+  t.regex(r.out, /✔ \[cuda-ipc\] endpoint\/cuda one-sided: register, read, release, close/);
+  t.regex(r.out, /@tensorwire\/cuda-ipc: PASSED/);
+});
+
+test('--device and --cuda-driver take only the values they name', (t) => {
+  t.is(run(['@tensorwire/cuda-ipc', '--device', 'tpu']).code, 2);
+  const r = run(['@tensorwire/cuda-ipc', '--cuda-driver', 'fake']);
+  t.is(r.code, 2);
+  t.regex(r.out, /--cuda-driver: 'real', 'mock' or 'auto', got 'fake'/);
+});
