@@ -165,6 +165,7 @@ test('inside the repository, the workspace transport packages are found', async 
   const names = r.transports.map((x) => x.package);
   t.true(names.includes('@tensorwire/gloo'), names.join(', '));
   t.true(names.includes('@tensorwire/nixl'), names.join(', '));
+  t.true(names.includes('@tensorwire/cuda-ipc'), names.join(', '));
 });
 
 test('libcuda and libnccl are found on LD_LIBRARY_PATH without being loaded', (t) => {
