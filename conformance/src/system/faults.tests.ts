@@ -18,7 +18,7 @@
  * right bytes.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { nextSeed, settleWithin, type Settled } from '../endpoint/env';
+import { settleWithin, type Settled } from '../endpoint/env';
 import { MiB } from '../options';
 import { core } from './core-api';
 import type { SystemKit, T } from './kit';

@@ -6,12 +6,10 @@
  * are then skipped.
  */
 import test from 'ava';
-import { useMockDriver } from '../testing';
+import { useTestDriver } from '../testing';
 
 /** True when the tests run against the mock driver. */
-export const usingMock = process.env.TENSORWIRE_CUDA_TEST_DRIVER !== 'real';
-
-if (usingMock) useMockDriver();
+export const usingMock = useTestDriver();
 
 /** `test.serial`, or a skipped test when the tests run against a real driver. */
 export const mockOnly: typeof test.serial = usingMock ? test.serial : (test.serial.skip as unknown as typeof test.serial);

@@ -53,6 +53,26 @@ export function useMockDriver(options: MockDriverOptions = {}): void {
   if (options.peerAccess !== undefined) process.env.TENSORWIRE_MOCK_CUDA_PEER_ACCESS = options.peerAccess ? '1' : '0';
 }
 
+/** The variable that makes tests run on the machine's driver: TENSORWIRE_CUDA_TEST_DRIVER=real. */
+export const TEST_DRIVER_ENV = 'TENSORWIRE_CUDA_TEST_DRIVER';
+
+/**
+ * For test files (this package's, its transports', yours): the mock driver (with `options`),
+ * unless TENSORWIRE_CUDA_TEST_DRIVER=real asks for the machine's driver (scripts/gpu-check.sh on
+ * a GPU machine). Returns true when the tests run on the mock, so that tests needing its controls
+ * (delays, injected failures, two devices) can skip themselves on a real driver.
+ *
+ * @example
+ * ```ts
+ * export const usingMock = useTestDriver({ devices: 2 }); // first thing in a test file
+ * ```
+ */
+export function useTestDriver(options: MockDriverOptions = {}): boolean {
+  if (process.env[TEST_DRIVER_ENV] === 'real') return false;
+  useMockDriver(options);
+  return true;
+}
+
 /** What the mock reports about this process. */
 export interface MockStats {
   physicalDevices: number;

@@ -5,12 +5,10 @@
  * need the mock's controls (delays, peer access, two devices) are skipped.
  */
 import test from 'ava';
-import { useMockDriver } from '@tensorwire/cuda/testing';
+import { useTestDriver } from '@tensorwire/cuda/testing';
 
 /** True when the tests run against the mock driver. */
-export const usingMock = process.env.TENSORWIRE_CUDA_TEST_DRIVER !== 'real';
-
-if (usingMock) useMockDriver({ devices: 2 });
+export const usingMock = useTestDriver({ devices: 2 });
 
 /** `test.serial`, or a skipped test when the tests run against a real driver. */
 export const mockOnly: typeof test.serial = usingMock ? test.serial : (test.serial.skip as unknown as typeof test.serial);
