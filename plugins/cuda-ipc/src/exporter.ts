@@ -47,7 +47,8 @@ interface Registration {
 export class Exporter {
   private readonly table = new RegistrationTable();
   private readonly exports = new Map<string, Export>();
-  private readonly events = new Map<number, Event>();
+  /** Per device: the interprocess event, and its IPC handle (base64) as descriptors carry it. */
+  private readonly events = new Map<number, { event: Event; handle: string }>();
   private readonly live = new Map<string, Registration>();
   private nextId = 1;
 
@@ -85,9 +86,9 @@ export class Exporter {
       // record has reached the driver, so a consumer that opens the event waits for that work.
       const deviceDescriptors: CudaIpcDeviceDescriptor[] = await Promise.all(
         devices.map(async (device) => {
-          const event = this.eventOf(device);
+          const { event, handle } = this.eventOf(device);
           await event.record();
-          return { id: deviceIdentity(device), event: event.ipcHandle().toString('base64') };
+          return { id: deviceIdentity(device), event: handle };
         }),
       );
       const slot = this.table.add();
@@ -125,7 +126,7 @@ export class Exporter {
 
   close(): void {
     for (const id of [...this.live.keys()]) this.release(id);
-    for (const e of this.events.values()) e.destroy();
+    for (const e of this.events.values()) e.event.destroy();
     this.events.clear();
     this.table.close();
   }
@@ -145,10 +146,11 @@ export class Exporter {
     if (e && --e.refs === 0) this.exports.delete(key);
   }
 
-  private eventOf(device: number): Event {
+  private eventOf(device: number): { event: Event; handle: string } {
     let e = this.events.get(device);
     if (!e) {
-      e = new Event(device, { interprocess: true });
+      const event = new Event(device, { interprocess: true });
+      e = { event, handle: event.ipcHandle().toString('base64') };
       this.events.set(device, e);
     }
     return e;
