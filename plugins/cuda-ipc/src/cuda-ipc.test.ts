@@ -193,8 +193,8 @@ test.serial('forged and foreign descriptors are INVALID, never a crash', async (
   await readHere(t, ep, desc, specs); // the real one still reads
 });
 
-test.serial('the handle cache: bounded (least recently used closed), and closes what was released', async (t) => {
-  const ep = await endpoint('t-cache', { handleCacheSize: 2, livenessIntervalMs: 50 });
+test.serial('the handle cache: bounded (least recently used closed), and closes what was released once idle', async (t) => {
+  const ep = await endpoint('t-cache', { handleCacheSize: 2, livenessIntervalMs: 50, idleCloseMs: 300 });
   const p = await peers.startOne('cache');
   // Tensors over 10 MiB get an allocation of their own: four handles.
   const big = () => [cuda((11 * MiB) / 4, 4)];
@@ -210,8 +210,16 @@ test.serial('the handle cache: bounded (least recently used closed), and closes 
   t.is(s.open, 2);
   await readHere(t, ep, regs[3].reg.desc, regs[3].specs);
   t.is(ep.stats().hits, 1, 'the most recent one was kept');
-  for (const { reg } of regs) await p.call('release', { handle: reg.handle });
-  t.true(await waitFor(() => ep.stats().open === 0), `released registrations: their allocations closed (${JSON.stringify(ep.stats())})`);
+  // The producer's next tensor in released memory (its caching allocator reuses the segment),
+  // registered within idleCloseMs, is read without opening the allocation again.
+  await p.call('release', { handle: regs[3].reg.handle });
+  await new Promise((r) => setTimeout(r, 100));
+  const next = await p.call<{ handle: number; desc: CudaIpcDescriptor }>('register', { specs: regs[3].specs });
+  t.is(next.desc.regions[0].handle, regs[3].reg.desc.regions[0].handle, 'the same segment serves the next tensor');
+  await readHere(t, ep, next.desc, regs[3].specs);
+  t.is(ep.stats().opens, 4, 'no new open');
+  for (const h of [regs[0], regs[1], regs[2]].map((r) => r.reg.handle).concat(next.handle)) await p.call('release', { handle: h });
+  t.true(await waitFor(() => ep.stats().open === 0), `released registrations: their allocations closed once idle (${JSON.stringify(ep.stats())})`);
   s = ep.stats();
   t.is(s.released, 2);
   t.is(s.closes, 4);

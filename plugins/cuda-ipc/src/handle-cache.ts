@@ -3,8 +3,10 @@
  * producer's caching allocator serves many tensors from one allocation, so one open serves every
  * later read of it). An opened allocation keeps the producer's memory alive even after the
  * producer frees it, so it stays open only while useful:
- * - while a registration it was read for is live (`sweep` closes the others: the producer
- *   released them, and may give the memory back to the driver);
+ * - while a registration it was read for is live, and `idleMs` after the last one was released
+ *   (the producer's caching allocator hands the same memory to its next tensors, which are then
+ *   read without opening it again; after that, `sweep` closes it: the producer may give the
+ *   memory back to the driver);
  * - within a bound: beyond `capacity` the least recently used allocation that no read uses is closed;
  * - while its producer runs (a dead producer's allocations are closed at once, or as soon as the
  *   reads using them end).
@@ -27,6 +29,8 @@ interface Entry extends OpenedAllocation {
   pins: number;
   /** Dropped from the cache while in use: close when the last read ends. */
   doomed: boolean;
+  /** When a sweep first found none of its registrations live (undefined while one is). */
+  idleSince: number | undefined;
 }
 
 /** Counters, for tests and diagnostics. */
@@ -47,7 +51,10 @@ export class HandleCache {
   private readonly doomed = new Set<Entry>();
   private readonly counts = { opens: 0, hits: 0, evictions: 0, released: 0, closes: 0 };
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly idleMs: number,
+  ) {}
 
   /**
    * The allocation named by `handle` (base64) of `producer`, opened on `device` (the device it
@@ -63,9 +70,10 @@ export class HandleCache {
     } else {
       const base = openIpcMemHandle(device, Buffer.from(handle, 'base64'));
       this.counts.opens++;
-      e = { key, producer, device, base, registrations: new Map(), pins: 0, doomed: false };
+      e = { key, producer, device, base, registrations: new Map(), pins: 0, doomed: false, idleSince: undefined };
     }
     e.registrations.set(`${slot.slot}:${slot.token}`, slot);
+    e.idleSince = undefined;
     this.entries.set(key, e);
     e.pins++;
     this.trim();
@@ -82,14 +90,16 @@ export class HandleCache {
   }
 
   /**
-   * Closes the allocations no read uses whose registrations were all released (`live` says
-   * whether a registration of a producer still is; undefined: cannot tell, keep it).
+   * Closes the allocations no read uses whose registrations were all released at least `idleMs`
+   * ago (`live` says whether a registration of a producer still is; undefined: cannot tell, keep it).
    */
-  sweep(live: (producer: string, slot: TableSlot) => boolean | undefined): void {
+  sweep(live: (producer: string, slot: TableSlot) => boolean | undefined, now = Date.now()): void {
     for (const e of [...this.entries.values()]) {
       if (e.pins > 0) continue;
       for (const [k, slot] of e.registrations) if (live(e.producer, slot) === false) e.registrations.delete(k);
       if (e.registrations.size > 0) continue;
+      e.idleSince ??= now;
+      if (now - e.idleSince < this.idleMs) continue;
       this.entries.delete(e.key);
       this.counts.released++;
       this.close(e);

@@ -22,7 +22,7 @@ export { cudaIpcPlugin, CUDA_IPC_FIX };
 export { CudaIpcEndpoint, type CudaIpcStats } from './endpoint';
 export { CudaIpcError } from './errors';
 export {
-  DEFAULT_HANDLE_CACHE_SIZE, DEFAULT_LIVENESS_INTERVAL_MS, DEFAULT_STAGING_CHUNK_BYTES, type CudaIpcTransportOptions,
+  DEFAULT_HANDLE_CACHE_SIZE, DEFAULT_IDLE_CLOSE_MS, DEFAULT_LIVENESS_INTERVAL_MS, DEFAULT_STAGING_CHUNK_BYTES, type CudaIpcTransportOptions,
 } from './options';
 export type { CudaIpcDescriptor, CudaIpcDeviceDescriptor, CudaIpcRegionDescriptor } from './descriptor';
 export type { ProcessIdentity } from './host-identity';

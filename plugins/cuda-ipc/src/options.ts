@@ -9,6 +9,13 @@ export interface CudaIpcTransportOptions {
    * beyond this. Default: env TENSORWIRE_CUDA_IPC_HANDLE_CACHE, else 64.
    */
   readonly handleCacheSize?: number;
+  /**
+   * How long (ms) a consumer keeps an allocation open after the registrations it was read for
+   * were released, for the producer's next tensors in the same memory (the caching allocator
+   * reuses it). An open allocation keeps the producer's memory from going back to the driver.
+   * Default 2000.
+   */
+  readonly idleCloseMs?: number;
   /** Bytes staged at a time when a read crosses two devices that cannot access each other. Default 64 MiB. */
   readonly stagingChunkBytes?: number;
   /**
@@ -20,12 +27,14 @@ export interface CudaIpcTransportOptions {
 }
 
 export const DEFAULT_HANDLE_CACHE_SIZE = 64;
+export const DEFAULT_IDLE_CLOSE_MS = 2000;
 export const DEFAULT_STAGING_CHUNK_BYTES = 64 * 2 ** 20;
 export const DEFAULT_LIVENESS_INTERVAL_MS = 500;
 
 /** The options with their defaults, checked. */
 export interface ResolvedOptions {
   readonly handleCacheSize: number;
+  readonly idleCloseMs: number;
   readonly stagingChunkBytes: number;
   readonly livenessIntervalMs: number;
 }
@@ -43,6 +52,7 @@ export function resolveOptions(options: Readonly<Record<string, unknown>> = {}, 
   const fromEnv = env.TENSORWIRE_CUDA_IPC_HANDLE_CACHE;
   return {
     handleCacheSize: positive('handleCacheSize', options.handleCacheSize ?? (fromEnv || DEFAULT_HANDLE_CACHE_SIZE), 1),
+    idleCloseMs: positive('idleCloseMs', options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS, 0),
     stagingChunkBytes: positive('stagingChunkBytes', options.stagingChunkBytes ?? DEFAULT_STAGING_CHUNK_BYTES, 1),
     livenessIntervalMs: positive('livenessIntervalMs', options.livenessIntervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS, 10),
   };

@@ -62,7 +62,7 @@ export class Reader {
   private readonly counts = { reads: 0, timeouts: 0, peerCopies: 0, hostCopies: 0, retiredStreams: 0 };
 
   constructor(private readonly options: ResolvedOptions) {
-    this.handles = new HandleCache(options.handleCacheSize);
+    this.handles = new HandleCache(options.handleCacheSize, options.idleCloseMs);
     this.producers = new RemoteProducers(this.handles, options.livenessIntervalMs);
   }
 
