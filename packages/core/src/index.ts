@@ -19,6 +19,7 @@ export {
 } from './tensor/device';
 
 export { ObjectRef, isObjectRef } from './objects/object-ref';
+export { keepRef, KeptRef } from './objects/kept-ref';
 export type { ObjectStore, ObjectStoreStats } from './objects/object-store';
 export { MemoryObjectStore } from './objects/object-store';
 export type { Serializer, SerializerHooks } from './objects/serializer';

@@ -11,6 +11,7 @@
  */
 import { InvalidArgumentError } from '../errors/errors';
 import { checkTransportNameAtDefinition, type TensorTransportName } from '../transport/transport-names';
+import { checkGroupName } from '../runtime/validate';
 import { callerModuleFile } from './caller-module';
 import { registerActorClass } from './class-registry';
 
@@ -33,6 +34,18 @@ export interface MethodOptions {
    * (its package imported) by the time the method is called.
    */
   tensorTransport?: TensorTransportName;
+  /**
+   * When the actors share several collective groups of the transport: the group that moves
+   * this method's GPU-object arguments in and its result's tensors out (a call's
+   * `.options({ collectiveGroup })` overrides it).
+   *
+   * @example
+   * ```ts
+   * @method({ tensorTransport: 'gloo', collectiveGroup: 'weights' })
+   * weights(): Tensor[] { return this.params; }
+   * ```
+   */
+  collectiveGroup?: string;
 }
 
 /** Metadata stored on an actor class. */
@@ -149,6 +162,7 @@ export function method(options: MethodOptions = {}): ActorMethodDecorator {
     throw new InvalidArgumentError(`@method() takes an options object such as { tensorTransport: 'gloo' }, got ${JSON.stringify(options)}`);
   }
   checkTransportNameAtDefinition(options.tensorTransport, '@method()');
+  checkGroupName(options.collectiveGroup, '@method()');
   const own: MethodOptions = { ...options };
   return ((target: object, keyOrContext: string | symbol | DecoratorContext) => {
     if (isStandardContext(keyOrContext)) {
@@ -185,6 +199,13 @@ export function actorMeta(cls: unknown): ActorClassMeta | undefined {
 export function methodTransports(meta: ActorClassMeta): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [name, o] of meta.methods) if (o.tensorTransport && o.tensorTransport !== 'object-store') out[name] = o.tensorTransport;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The collective groups the methods name (for ActorInfo). */
+export function methodGroups(meta: ActorClassMeta): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [name, o] of meta.methods) if (o.collectiveGroup) out[name] = o.collectiveGroup;
   return Object.keys(out).length ? out : undefined;
 }
 

@@ -8,6 +8,7 @@ import type { ObjectRef } from '../objects/object-ref';
 import { requireContext, type CallOptions } from '../runtime/context';
 import type { ActorInfo } from '../runtime/actor-info';
 import { validateTransportName } from '../transport/transport-names';
+import { checkGroupName } from '../runtime/validate';
 
 import type { RemoteArgs } from './remote-args';
 
@@ -54,6 +55,7 @@ export function makeHandle<T>(info: ActorInfo): ActorHandle<T> {
       options(options: CallOptions) {
         if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options() takes an object, e.g. { tensorTransport: "gloo" }');
         validateTransportName(options.tensorTransport, `${info.name}.${name}.options()`);
+        checkGroupName(options.collectiveGroup, `${info.name}.${name}.options()`);
         return { remote: call({ ...options }) };
       },
     };

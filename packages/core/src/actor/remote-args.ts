@@ -5,6 +5,7 @@
  * runs. (Ray resolves only top-level refs; tensorwire resolves nested ones too.)
  */
 import type { ObjectRef } from '../objects/object-ref';
+import type { KeptRef } from '../objects/kept-ref';
 import type { Tensor } from '../tensor/tensor';
 
 /**
@@ -14,7 +15,7 @@ import type { Tensor } from '../tensor/tensor';
 type Opaque =
   | string | number | boolean | bigint | symbol | null | undefined
   | ((...args: never[]) => unknown)
-  | ObjectRef<unknown> | Tensor
+  | ObjectRef<unknown> | KeptRef<unknown> | Tensor
   | ArrayBuffer | SharedArrayBuffer | ArrayBufferView
   | Date | RegExp;
 
@@ -40,7 +41,19 @@ type RefsInside<T> = T extends Opaque
  * consumer.sumAll.remote([a, Tensor.ones([3])]); // the actor gets two tensors
  * ```
  */
-export type MaybeRef<T> = T | ObjectRef<T> | RefsInside<T>;
+export type MaybeRef<T> = T | ObjectRef<T> | RefsInside<T> | KeptParam<T>;
+
+/**
+ * A parameter typed `ObjectRef<V>` takes `keepRef(ref)` (a `KeptRef<V>`): the actor receives
+ * the ref itself. (A plain ref there would be resolved: the actor would get the value.)
+ *
+ * @example
+ * ```ts
+ * // sync(weights: ObjectRef<Tensor[]>): Promise<void>
+ * sampler.sync.remote(keepRef(trainer.publish.remote()));
+ * ```
+ */
+type KeptParam<T> = T extends ObjectRef<infer V> ? KeptRef<V> : never;
 
 /** The arguments of a remote call for parameters `P`: each one a {@link MaybeRef}. */
 export type RemoteArgs<P extends readonly unknown[]> = { [K in keyof P]: MaybeRef<P[K]> };

@@ -2,7 +2,8 @@
 import { InvalidArgumentError } from '../errors/errors';
 import { ObjectRef } from '../objects/object-ref';
 import { requireContext, type GetOptions, type PutOptions, type WaitOptions } from '../runtime/context';
-import { checkDurationMs, checkInteger } from '../runtime/validate';
+import { checkDurationMs, checkGroupName, checkInteger } from '../runtime/validate';
+import { intoTensors } from '../gpu/into';
 
 /**
  * Refs given to an operation still in progress. Holding them here keeps them reachable until
@@ -49,7 +50,14 @@ export async function get<T extends readonly ObjectRef<unknown>[]>(refs: readonl
 export async function get(refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unknown>[], options: GetOptions = {}): Promise<unknown> {
   const ctx = requireContext('get');
   checkDurationMs('get: timeoutMs', options.timeoutMs, 0);
+  checkGroupName(options.collectiveGroup, 'get');
   const many = Array.isArray(refOrRefs);
+  if (options.into !== undefined) {
+    if (many) throw new InvalidArgumentError('get: `into` takes one ref (get(ref, { into })), not a list; get each ref with its own into');
+    if (intoTensors(options.into).length === 0) {
+      throw new InvalidArgumentError('get: `into` holds no tensor; pass the tensors to receive into (a tensor, a list, or a value shaped like the object)');
+    }
+  }
   const list = ids(many ? refOrRefs : [refOrRefs], 'get');
   const values = await holding(refOrRefs, () => ctx.get(list, options));
   return many ? values : values[0];

@@ -3,7 +3,7 @@
  * KV), lookup of the group two actors share, and destruction on every member when asked or
  * when a member dies or a transfer breaks the group.
  */
-import { CollectiveGroupError, InvalidArgumentError } from '../errors/errors';
+import { AmbiguousCollectiveGroupError, CollectiveGroupError, InvalidArgumentError } from '../errors/errors';
 import type { Logger } from '../log/logger';
 import { getTransport } from '../transport/registry';
 import type { Connection } from '../rpc/connection';
@@ -45,13 +45,9 @@ export class CollectiveManager {
     if (this.groups.get(groupName)?.state === 'active') {
       throw new CollectiveGroupError(`a collective group named '${groupName}' already exists; destroy it first or pick another name`);
     }
+    // An actor may be in any number of groups, of one backend or several (as torch.distributed's
+    // process groups): a transfer between two actors picks the group they share (see route).
     for (const id of actorIds) {
-      const other = this.groupOf(id, backend);
-      if (other) {
-        throw new CollectiveGroupError(
-          `actor ${this.members.nameOf(id)} is already in ${backend} group '${other.name}'; an actor is in at most one group per backend: destroyCollectiveGroup('${other.name}') first`,
-        );
-      }
       if (!this.members.connOf(id)) throw new CollectiveGroupError(`actor ${this.members.nameOf(id)} is not running`);
     }
     const rec: GroupRecord = { name: groupName, backend, actorIds: [...actorIds], state: 'active' };
@@ -95,12 +91,9 @@ export class CollectiveManager {
     return this.groups.get(name);
   }
 
-  /** The active group of `backend` that `actorId` is in. */
-  groupOf(actorId: string, backend: string): GroupRecord | undefined {
-    for (const g of this.groups.values()) {
-      if (g.state === 'active' && g.backend === backend && g.actorIds.includes(actorId)) return g;
-    }
-    return undefined;
+  /** The active groups of `backend` that `actorId` is in. */
+  groupsOf(actorId: string, backend: string): GroupRecord[] {
+    return [...this.groups.values()].filter((g) => g.state === 'active' && g.backend === backend && g.actorIds.includes(actorId));
   }
 
   /** Active groups holding every one of `actorIds` (of `backend` when given). */
@@ -110,16 +103,52 @@ export class CollectiveManager {
     );
   }
 
-  /** The group of `backend` holding both actors, with their ranks, or a clear error. */
-  route(backend: string, srcId: string, dstId: string): { group: GroupRecord; srcRank: number; dstRank: number } {
-    const g = this.groupOf(srcId, backend);
-    if (!g || !g.actorIds.includes(dstId)) {
-      const a = this.members.nameOf(srcId);
-      const b = this.members.nameOf(dstId);
+  /**
+   * The group of `backend` holding both actors, with their ranks. When several do, `named` (a
+   * call's or method's `collectiveGroup`, with where it came from) picks one; without it the
+   * error lists the qualifying groups. Throws CollectiveGroupError when they share none or the
+   * named group does not hold both.
+   */
+  route(
+    backend: string, srcId: string, dstId: string, named?: { group: string; by: string },
+  ): { group: GroupRecord; srcRank: number; dstRank: number } {
+    const a = this.members.nameOf(srcId);
+    const b = this.members.nameOf(dstId);
+    const shared = this.groupsOf(srcId, backend).filter((g) => g.actorIds.includes(dstId));
+    const list = (gs: readonly GroupRecord[]): string => gs.map((g) => `'${g.name}'`).join(', ');
+    let g: GroupRecord | undefined;
+    if (named) {
+      g = shared.find((x) => x.name === named.group);
+      if (!g) {
+        const rec = this.groups.get(named.group);
+        const why = !rec
+          ? 'no such group exists'
+          : rec.state !== 'active'
+            ? `it was destroyed (${rec.reason ?? 'no reason given'})`
+            : rec.backend !== backend
+              ? `it is a ${rec.backend} group, and the object moves over ${backend}`
+              : `it does not hold both (its members: ${rec.actorIds.map((id) => this.members.nameOf(id)).join(', ')})`;
+        throw new CollectiveGroupError(
+          `${named.by} names collective group '${named.group}' for moving a ${backend} GPU object from ${a} to ${b}, but ${why}; ` +
+            (shared.length ? `groups that hold both: ${list(shared)}` : `they share no active ${backend} group: call createCollectiveGroup([${a}, ${b}], { backend: '${backend}' })`),
+        );
+      }
+    } else if (shared.length > 1) {
+      throw new AmbiguousCollectiveGroupError(
+        `actors ${a} and ${b} share several ${backend} collective groups (${list(shared)}), so the runtime cannot tell which one moves ` +
+          `this GPU object from ${a} to ${b}: name one on the consuming call, .options({ collectiveGroup: '${shared[0]!.name}' }), ` +
+          `or with @method({ collectiveGroup }) on the producing or consuming method`,
+        shared.map((x) => x.name),
+      );
+    } else {
+      g = shared[0];
+    }
+    if (!g) {
+      const groupsOfA = this.groupsOf(srcId, backend);
       throw new CollectiveGroupError(
         `actors ${a} and ${b} share no active ${backend} collective group, so a ${backend} GPU object cannot move between them: ` +
           `call createCollectiveGroup([${a}, ${b}], { backend: '${backend}' }) first` +
-          (g ? ` (${a} is in '${g.name}', which ${b} is not in)` : ''),
+          (groupsOfA.length ? ` (${a} is in ${list(groupsOfA)}, which ${b} is not in)` : ''),
       );
     }
     return { group: g, srcRank: g.actorIds.indexOf(srcId), dstRank: g.actorIds.indexOf(dstId) };

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { ActorInfo } from '../runtime/actor-info';
-import { actorMeta, methodNames, methodTransports } from '../actor/decorators';
+import { actorMeta, methodGroups, methodNames, methodTransports } from '../actor/decorators';
 import { validateTransportName } from '../transport/transport-names';
 import type { Launcher } from './launcher';
 import { makeHandle, type ActorHandle } from '../actor/handle';
@@ -17,7 +17,7 @@ import {
 } from '../errors/errors';
 import { fromWireError, toWireError, type WireError } from '../errors/wire-error';
 import { DRIVER_READER, GpuObjectManager } from '../gpu/gpu-object-manager';
-import type { GpuDriverPort } from '../gpu/driver-port';
+import type { GpuDriverPort, GroupChoice } from '../gpu/driver-port';
 import { materialize, type MaterializeDeps } from '../gpu/materialize';
 import { ObjectRef } from '../objects/object-ref';
 import type { ObjectStore } from '../objects/object-store';
@@ -36,7 +36,8 @@ import { EndpointCache } from '../transport/endpoints';
 import { listTransports } from '../transport/registry';
 import { CollectiveManager } from '../collective/collective-manager';
 import type { ActorRecord } from './actor-record';
-import type { CallOptions, CoreContext, GetOptions, PutOptions } from '../runtime/context';
+import type { CallOptions, CoreContext, GetOptions, GetRequest, PutOptions } from '../runtime/context';
+import { intoMetas, intoTensors } from '../gpu/into';
 import type { Logger } from '../log/logger';
 import type { ResolvedOptions } from '../runtime/options';
 import { TOKENS } from '../runtime/tokens';
@@ -165,8 +166,8 @@ export class Runtime implements CoreContext {
       errorOf: (id) => this.errorOf(this.entryOf(id)), // the manager asks only of entries it holds
       actorName: (id) => this.actors.get(id)?.info.name ?? id,
       aliveConn: (id) => this.aliveConn(id),
-      route: (transport, producerId, consumerId) => {
-        const r = this.collectives.route(transport, producerId, consumerId);
+      route: (transport, producerId, consumerId, named) => {
+        const r = this.collectives.route(transport, producerId, consumerId, named);
         return { group: r.group.name, srcRank: r.srcRank, dstRank: r.dstRank };
       },
       groupActive: (group) => this.collectives.get(group)?.state === 'active',
@@ -239,11 +240,16 @@ export class Runtime implements CoreContext {
     const maxConcurrency = checkInteger('spawn: maxConcurrency', opts.maxConcurrency ?? meta.options.maxConcurrency ?? 1, 1)!;
     const ctorArgs = checkConstructorArgs(cls, meta.className, opts.args);
     const refIds = new Set<string>();
-    const args = this.serializer.encode(ctorArgs, encodeHooks(refIds));
+    const keptIds = new Set<string>();
+    const args = this.serializer.encode(ctorArgs, encodeHooks(refIds, keptIds));
     // Refs among the constructor arguments are pinned until the actor is constructed: the
-    // caller may drop them the moment spawn() is called.
+    // caller may drop them the moment spawn() is called. Kept ones (keepRef) are pinned too,
+    // until the actor's own ref counts them, but neither awaited nor resolved.
     const argEntries = [...refIds].map((id) => this.entryOf(id));
-    const info: ActorInfo = { actorId, name, className: meta.className, methods: methodNames(cls), methodTransports: methodTransports(meta) };
+    const keptEntries = [...keptIds].map((id) => this.entryOf(id));
+    const info: ActorInfo = {
+      actorId, name, className: meta.className, methods: methodNames(cls), methodTransports: methodTransports(meta), methodGroups: methodGroups(meta),
+    };
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of this.adoptedEnv) delete env[name];
     Object.assign(env, opts.env, {
@@ -267,7 +273,7 @@ export class Runtime implements CoreContext {
     }
     let launched = false;
     this.hold();
-    for (const e of argEntries) e.refs++;
+    for (const e of [...argEntries, ...keptEntries]) e.refs++;
     try {
       for (const e of argEntries) await this.objects.whenSettled(e);
       const resolved: Record<string, ResolvedRef> = {};
@@ -314,7 +320,7 @@ export class Runtime implements CoreContext {
       return makeHandle<T>(info);
     } finally {
       if (!launched) this.gpus.release(actorId);
-      this.releaseRefs(argEntries.map((e) => e.id));
+      this.releaseRefs([...argEntries, ...keptEntries].map((e) => e.id));
       this.release();
     }
   }
@@ -395,7 +401,7 @@ export class Runtime implements CoreContext {
     conn.handle('result', (m: ResultMessage) => this.onResult(rec, m));
     conn.handle('submit', (m: SubmitMessage) => this.onActorSubmit(rec, m));
     conn.handle('put', (m: Parameters<Runtime['onActorPut']>[1]) => this.onActorPut(rec, m));
-    conn.handle('get', (b: { ids: string[]; options: GetOptions }) => this.getResolved(b.ids, b.options, rec.info.actorId));
+    conn.handle('get', (b: { ids: string[]; options: GetRequest }) => this.getResolved(b.ids, b.options, rec.info.actorId));
     conn.handle('wait', (b: { ids: string[]; numReturns: number; timeoutMs?: number }) => this.wait(b.ids, b.numReturns, b.timeoutMs));
     conn.handle('free', (b: { ids: string[] }) => this.free(b.ids));
     conn.handle('kill', (b: { actorId: string }) => this.kill(b.actorId));
@@ -478,17 +484,18 @@ export class Runtime implements CoreContext {
       throw new InvalidArgumentError(`${target.name}.${method}.remote(): ${unknownActorReason(target.actorId, this.runtimeId)}`);
     }
     const refIds = new Set<string>();
-    const encoded = this.serializer.encode(args, encodeHooks(refIds));
-    for (const id of refIds) this.entryOf(id); // a forged, foreign or freed ref fails here, at once
+    const keptIds = new Set<string>();
+    const encoded = this.serializer.encode(args, encodeHooks(refIds, keptIds));
+    for (const id of [...refIds, ...keptIds]) this.entryOf(id); // a forged, foreign or freed ref fails here, at once
     const objectId = this.newObjectId();
-    this.enqueue(target, objectId, method, encoded, [...refIds], options);
+    this.enqueue(target, objectId, method, encoded, [...refIds], options, undefined, [...keptIds]);
     return new ObjectRef(objectId); // after enqueue made its entry, which the ref counts on
   }
 
   private onActorSubmit(from: ActorRecord, m: SubmitMessage): void {
     if (this.state !== 'running') return;
     if (!this.claimActorObjectId(from, m.objectId, 'submit')) return;
-    const unknown = m.refIds.find((id) => !this.objects.has(id));
+    const unknown = [...m.refIds, ...(m.keptIds ?? [])].find((id) => !this.objects.has(id));
     if (unknown !== undefined) {
       // Fail this call alone, at once: a ref that can never resolve must not block the target's queue.
       const entry = this.objects.ensure(m.objectId);
@@ -496,7 +503,7 @@ export class Runtime implements CoreContext {
       if (entry.refs <= 0) this.collect(entry);
       return;
     }
-    this.enqueue(m.target, m.objectId, m.method, m.args, m.refIds, m.options, from);
+    this.enqueue(m.target, m.objectId, m.method, m.args, m.refIds, m.options, from, m.keptIds ?? []);
   }
 
   /**
@@ -536,8 +543,14 @@ export class Runtime implements CoreContext {
     return `o${++this.seq}@${this.runtimeId}`;
   }
 
+  /**
+   * Queue a call on its actor. `refIds`: refs in the arguments, awaited and resolved for the
+   * actor; `keptIds`: refs passed with keepRef, only pinned until the call's result (the
+   * actor's own ObjectRef, announced before that, keeps them alive from then on).
+   */
   private enqueue(
-    target: ActorInfo, objectId: string, method: string, args: ResultMessage['value'], refIds: string[], options: CallOptions, from?: ActorRecord,
+    target: ActorInfo, objectId: string, method: string, args: ResultMessage['value'], refIds: string[], options: CallOptions,
+    from?: ActorRecord, keptIds: string[] = [],
   ): void {
     const entry = this.objects.ensure(objectId);
     entry.producer = { actorId: target.actorId, actorName: target.name, method };
@@ -548,7 +561,8 @@ export class Runtime implements CoreContext {
       if (entry.refs <= 0) this.collect(entry);
       return;
     }
-    for (const id of refIds) this.objects.ensure(id).refs++;
+    const pinned = [...refIds, ...keptIds];
+    for (const id of pinned) this.objects.ensure(id).refs++;
     this.hold();
     rec.chain = rec.chain.then(async () => {
       try {
@@ -556,17 +570,26 @@ export class Runtime implements CoreContext {
         if (rec.state !== 'alive') await rec.started.promise;
         if (rec.state !== 'alive') throw rec.death ?? new RuntimeStateError(`actor ${rec.info.name} is not running`);
         const resolved: Record<string, ResolvedRef> = {};
-        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec.info.actorId);
-        rec.inflight.set(objectId, { objectId, refIds });
+        const named = this.groupChoiceOf(rec, method, options);
+        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec.info.actorId, named);
+        rec.inflight.set(objectId, { objectId, refIds: pinned });
         this.gpu.flushFrees(rec.info.actorId); // rides in the same write as the call
-        rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport });
+        rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport, collectiveGroup: options.collectiveGroup });
       } catch (err) {
-        this.releaseRefs(refIds);
+        this.releaseRefs(pinned);
         this.fail(entry, toWireError(err), true);
       }
     });
     // Settling (result, failure or death) ends the hold taken for this call.
     void this.objects.whenSettled(entry).then(() => this.release());
+  }
+
+  /** The group a call (or else its method) names for moving GPU objects to the actor. */
+  private groupChoiceOf(rec: ActorRecord, method: string, options: CallOptions): GroupChoice | undefined {
+    const where = `${rec.info.name}.${method}`;
+    if (options.collectiveGroup) return { group: options.collectiveGroup, by: `${where}.options({ collectiveGroup })` };
+    const group = rec.info.methodGroups?.[method];
+    return group ? { group, by: `@method({ collectiveGroup }) of ${rec.info.className}.${method}` } : undefined;
   }
 
   private onResult(rec: ActorRecord, m: ResultMessage): void {
@@ -637,7 +660,9 @@ export class Runtime implements CoreContext {
   }
 
   async get(ids: readonly string[], options: GetOptions): Promise<unknown[]> {
-    const resolved = await this.getResolved(ids, options, undefined);
+    const { into: intoValue, ...rest } = options;
+    const into = intoValue === undefined ? undefined : intoTensors(intoValue);
+    const resolved = await this.getResolved(ids, { ...rest, intoMetas: into && intoMetas(into) }, undefined);
     if (!Array.isArray(resolved)) throw new GetTimeoutError(options.timeoutMs ?? 0, resolved.timeout);
     this.hold();
     try {
@@ -646,7 +671,7 @@ export class Runtime implements CoreContext {
           // Decoded values must not alias the store's bytes: the caller may mutate them.
           const own: ResolvedRef = r.k === 'value' ? { k: 'value', value: detachedCopy(r.value) } : r;
           try {
-            return (await materialize(own, this.driverDeps)).value;
+            return (await materialize(own, this.driverDeps, into)).value;
           } finally {
             if (r.k === 'gpu-read') this.gpu.readDone(ids[i]!, DRIVER_READER);
           }
@@ -658,7 +683,7 @@ export class Runtime implements CoreContext {
   }
 
   /** Wait for `ids` (with the timeout) and describe how the caller obtains each value. */
-  async getResolved(ids: readonly string[], options: GetOptions, consumerId: string | undefined): Promise<ResolvedRef[] | { timeout: number }> {
+  async getResolved(ids: readonly string[], options: GetRequest, consumerId: string | undefined): Promise<ResolvedRef[] | { timeout: number }> {
     if (options.tensorTransport) validateTransportName(options.tensorTransport);
     const entries = ids.map((id) => this.entryOf(id));
     this.hold();

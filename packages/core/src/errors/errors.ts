@@ -133,6 +133,18 @@ export class CollectiveGroupError extends TensorwireError {
   }
 }
 
+/**
+ * Two actors share several collective groups of a transport and nothing said which one a
+ * transfer between them uses. `groups` lists the ones that qualify; name one with
+ * `.options({ collectiveGroup })` on the call, or `@method({ collectiveGroup })`.
+ */
+export class AmbiguousCollectiveGroupError extends CollectiveGroupError {
+  constructor(message: string, readonly groups: readonly string[]) {
+    super(message);
+    (this as { code: string }).code = 'COLLECTIVE_GROUP_AMBIGUOUS';
+  }
+}
+
 /** `get` did not resolve within `timeoutMs`. The object is not lost; `get` it again later. */
 export class GetTimeoutError extends TensorwireError {
   constructor(readonly timeoutMs: number, readonly pending: number) {
@@ -144,6 +156,17 @@ export class GetTimeoutError extends TensorwireError {
 export class InvalidArgumentError extends TensorwireError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/**
+ * `get(ref, { into })`: the tensors given do not match the object's (count, dtype, shape or
+ * device). `mismatch` names the first difference, e.g. `tensor 2: shape [4, 4] vs [4, 8]`.
+ */
+export class IntoMismatchError extends InvalidArgumentError {
+  constructor(message: string, readonly mismatch: string) {
+    super(message);
+    (this as { code: string }).code = 'INTO_MISMATCH';
   }
 }
 

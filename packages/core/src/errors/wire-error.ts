@@ -61,6 +61,8 @@ const CLASSES: Record<string, new (...a: never[]) => Error> = {
   DeviceUnavailableError: E.DeviceUnavailableError,
   InvalidTransportError: E.InvalidTransportError,
   CollectiveGroupError: E.CollectiveGroupError,
+  AmbiguousCollectiveGroupError: E.AmbiguousCollectiveGroupError,
+  IntoMismatchError: E.IntoMismatchError,
   GetTimeoutError: E.GetTimeoutError,
   InvalidArgumentError: E.InvalidArgumentError,
   ObjectLostError: E.ObjectLostError,

@@ -14,6 +14,13 @@ export interface TransferRoute {
   readonly dstRank: number;
 }
 
+/** A group named by a call, a method or a producer (`collectiveGroup`), and which one named it. */
+export interface GroupChoice {
+  readonly group: string;
+  /** For messages, e.g. "sampler.load.options({ collectiveGroup })". */
+  readonly by: string;
+}
+
 export interface GpuDriverPort {
   readonly logger: Logger;
   /** Deadline of every transfer (RuntimeOptions.transferTimeoutMs). */
@@ -32,8 +39,12 @@ export interface GpuDriverPort {
   actorName(actorId: string): string;
   /** The connection to an actor that is alive; undefined once it died. */
   aliveConn(actorId: string): Connection | undefined;
-  /** The group and ranks for a two-sided transfer; throws CollectiveGroupError when they share none. */
-  route(transport: string, producerId: string, consumerId: string): TransferRoute;
+  /**
+   * The group and ranks for a two-sided transfer; `named` picks among several shared groups.
+   * Throws CollectiveGroupError when they share none (or not the named one), and
+   * AmbiguousCollectiveGroupError when they share several and none is named.
+   */
+  route(transport: string, producerId: string, consumerId: string, named?: GroupChoice): TransferRoute;
   /** Whether a collective group is still active. */
   groupActive(group: string): boolean;
   /** Destroy a collective group on every member (a failed transfer poisons it). */

@@ -4,16 +4,18 @@
  * the producer's sends, tracks transfers in flight, and frees producers' tensors only when
  * no transfer needs them any more. It sees the driver only through GpuDriverPort.
  */
-import { CollectiveGroupError, ObjectLostError, TensorwireError, TransferError } from '../errors/errors';
+import { AmbiguousCollectiveGroupError, CollectiveGroupError, ObjectLostError, TensorwireError, TransferError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import type { EncodedValue } from '../objects/encoded-value';
 import { ConnectionClosedError } from '../rpc/connection';
 import { OBJECT_STORE } from '../transport/registry';
 import { withTimeout } from './deadline';
-import type { GpuDriverPort, TransferRoute } from './driver-port';
+import type { GpuDriverPort, GroupChoice, TransferRoute } from './driver-port';
 import { pendingReads, type GpuEntry } from './gpu-entry';
 import { gpuObjectInfo, type GpuResult, type ResolvedRef } from './gpu-object';
 import { transferMode } from './transfer-mode';
+import { checkInto } from './into';
+import type { GetRequest } from './gpu-object';
 
 /** The reader id of `get` in the driver itself. */
 export const DRIVER_READER = 'driver';
@@ -54,8 +56,12 @@ export class GpuObjectManager {
     return value ? { k: 'value', value } : { k: 'error', error: toWireError(new ObjectLostError(e.id, 'not in the object store')) };
   }
 
-  /** How consumer actor `consumerId` obtains the value of a call argument. */
-  async resolveForCall(e: GpuEntry, consumerId: string): Promise<ResolvedRef> {
+  /**
+   * How consumer actor `consumerId` obtains the value of a call argument. `named`: the group
+   * the consuming call or method chose (else the producer's choice, else the one group the two
+   * actors share).
+   */
+  async resolveForCall(e: GpuEntry, consumerId: string, named?: GroupChoice): Promise<ResolvedRef> {
     const notGpu = this.unlessGpuObject(e);
     if (notGpu) return notGpu;
     const gpu = e.gpu!;
@@ -79,7 +85,7 @@ export class GpuObjectManager {
     if (transferMode(gpu.transport) === 'two-sided') {
       // Checked even for inlined objects, so a missing group shows with small tensors too.
       try {
-        route = this.port.route(gpu.transport, gpu.producerId, consumerId);
+        route = this.port.route(gpu.transport, gpu.producerId, consumerId, named ?? this.producerChoice(e));
       } catch (err) {
         return { k: 'error', error: toWireError(err as CollectiveGroupError) };
       }
@@ -90,6 +96,18 @@ export class GpuObjectManager {
       this.beginRead(e, consumerId);
       return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
     }
+    return this.sendOver(e, route, consumerId);
+  }
+
+  /** The group the object's producing call, method or put named, if any. */
+  private producerChoice(e: GpuEntry): GroupChoice | undefined {
+    const group = e.gpu?.collectiveGroup;
+    return group ? { group, by: `the call that made object ${e.id} (its collectiveGroup)` } : undefined;
+  }
+
+  /** Ask the producer to send `e` to `consumerId` over `route`; the consumer receives with the tag. */
+  private sendOver(e: GpuEntry, route: TransferRoute, consumerId: string): ResolvedRef {
+    const gpu = e.gpu!;
     const tag = ++this.tagSeq;
     const groupName = route.group;
     this.flushFrees(gpu.producerId);
@@ -101,12 +119,23 @@ export class GpuObjectManager {
 
   /**
    * How `get` (in the driver, or in actor `consumerId`) obtains the value: over a one-sided
-   * transport unless told 'object-store'; otherwise a CPU copy from the producer.
+   * transport unless told 'object-store'; over a collective group the actor shares with the
+   * producer when it receives `into` given tensors (`overGroup`); otherwise a CPU copy from
+   * the producer.
    */
-  async resolveForGet(e: GpuEntry, options: { tensorTransport?: string }, consumerId: string | undefined): Promise<ResolvedRef> {
+  async resolveForGet(e: GpuEntry, options: GetRequest, consumerId: string | undefined): Promise<ResolvedRef> {
     const notGpu = this.unlessGpuObject(e);
     if (notGpu) return notGpu;
     const gpu = e.gpu!;
+    if (options.intoMetas) {
+      // Refused here, before a send is asked of the producer: a receive that never happens
+      // would leave the send to time out and break the group.
+      try {
+        checkInto(e.id, gpu.metas, options.intoMetas);
+      } catch (err) {
+        return { k: 'error', error: toWireError(err) };
+      }
+    }
     if (gpu.producerId === consumerId) return { k: 'gpu-local', gpu };
     const gone = this.producerGone(e);
     if (gone) return gone;
@@ -121,6 +150,19 @@ export class GpuObjectManager {
     if (transferMode(gpu.transport) === 'one-sided' && want !== OBJECT_STORE) {
       this.beginRead(e, consumerId ?? DRIVER_READER);
       return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
+    }
+    if (options.overGroup && consumerId && want !== OBJECT_STORE) {
+      const named = options.collectiveGroup ? { group: options.collectiveGroup, by: 'get(ref, { collectiveGroup })' } : undefined;
+      try {
+        const route = this.port.route(gpu.transport, gpu.producerId, consumerId, named ?? this.producerChoice(e));
+        e.sentTo.add(consumerId);
+        return this.sendOver(e, route, consumerId);
+      } catch (err) {
+        // No common group (and none named): the object store path below serves, as for any get.
+        if (named || !(err instanceof CollectiveGroupError) || err instanceof AmbiguousCollectiveGroupError) {
+          return { k: 'error', error: toWireError(err) };
+        }
+      }
     }
     try {
       // Bounded like every transfer: a frozen producer must not make get wait forever.

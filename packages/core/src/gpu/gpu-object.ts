@@ -28,6 +28,8 @@ export interface GpuObjectInfo {
   metas: TensorMeta[];
   /** One-sided transports: the producer's registration descriptor. */
   descriptor?: unknown;
+  /** The group the producing call or method named (`collectiveGroup`), for two-sided transfers. */
+  collectiveGroup?: string;
 }
 
 /** How a consumer obtains the value of a ref it was given. */
@@ -53,6 +55,8 @@ export interface GpuResult {
   descriptor?: unknown;
   /** small objects: a copy of the tensors, so consumers need no transfer round trip */
   inline?: EncodedValue;
+  /** The group the producing call or method (or put) named for later transfers. */
+  collectiveGroup?: string;
 }
 
 /** The metas of `tensors`: what a receiver needs to allocate them. */
@@ -62,5 +66,21 @@ export function tensorMetas(tensors: readonly Tensor[]): TensorMeta[] {
 
 /** The driver's record of a GPU object made by actor `producerId` from what it reported. */
 export function gpuObjectInfo(objectId: string, r: GpuResult, producerId: string, producerName: string): GpuObjectInfo {
-  return { objectId, transport: r.transport, producerId, producerName, skeleton: r.skeleton, metas: r.metas, descriptor: r.descriptor };
+  const info: GpuObjectInfo = { objectId, transport: r.transport, producerId, producerName, skeleton: r.skeleton, metas: r.metas, descriptor: r.descriptor };
+  if (r.collectiveGroup) info.collectiveGroup = r.collectiveGroup;
+  return info;
+}
+
+/**
+ * What a `get` asks of the driver (from the driver's own API or an actor's): GetOptions less
+ * the `into` tensors, which never leave the caller. `intoMetas` (their dtypes and shapes) lets
+ * the driver refuse a mismatch before any transfer starts; `overGroup` asks for a two-sided
+ * object over a group the calling actor shares with the producer.
+ */
+export interface GetRequest {
+  timeoutMs?: number;
+  tensorTransport?: string;
+  collectiveGroup?: string;
+  overGroup?: boolean;
+  intoMetas?: { dtype: DType; shape: readonly number[] }[];
 }

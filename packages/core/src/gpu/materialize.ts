@@ -7,7 +7,8 @@
 import { TransferError } from '../errors/errors';
 import { withTimeout } from './deadline';
 import { fromWireError } from '../errors/wire-error';
-import { restoreTensors } from '../objects/codec';
+import { extractTensors, restoreTensors } from '../objects/codec';
+import { checkInto, copyInto, intoMetas } from './into';
 import type { Serializer, SerializerHooks } from '../objects/serializer';
 import type { GpuObjectInfo, ResolvedRef, TensorMeta } from './gpu-object';
 import { Tensor } from '../tensor/tensor';
@@ -65,49 +66,70 @@ function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): Tran
   );
 }
 
-export async function materialize(r: ResolvedRef, deps: MaterializeDeps): Promise<Materialized> {
+/**
+ * The value of `r` for this process. With `into` (`get(ref, { into })`), the object's tensors
+ * land in those tensors: received or read straight into them, or copied in on the paths that
+ * bring a copy anyway; the value is then made of them, and nothing is allocated for tensors.
+ */
+export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: Tensor[]): Promise<Materialized> {
   const hooks = deps.decodeHooks;
   const skeletonOf = (gpu: GpuObjectInfo): unknown => deps.serializer.decode(gpu.skeleton, hooks);
+  if (into && r.k !== 'error' && r.k !== 'value') checkInto(r.gpu.objectId, r.gpu.metas, intoMetas(into));
+  /** The copy paths: `tensors` copied into `into` (when given), which then make the value. */
+  const filled = async (gpu: GpuObjectInfo, tensors: Tensor[], received: Tensor[]): Promise<Materialized> => {
+    if (!into) return { value: restoreTensors(skeletonOf(gpu), tensors), received, read: false };
+    await copyInto(tensors, into);
+    return { value: restoreTensors(skeletonOf(gpu), into), received: [], read: false };
+  };
   switch (r.k) {
-    case 'value':
-      return { value: deps.serializer.decode(r.value, hooks), received: [], read: false };
+    case 'value': {
+      const value = deps.serializer.decode(r.value, hooks);
+      if (!into) return { value, received: [], read: false };
+      // An ordinary object-store value: its tensors are copied into the given ones.
+      const { skeleton, tensors } = extractTensors(value);
+      checkInto('(object store value)', tensors, intoMetas(into));
+      await copyInto(tensors, into);
+      return { value: restoreTensors(skeleton, into), received: [], read: false };
+    }
     case 'error':
       throw fromWireError(r.error);
     case 'gpu-local': {
       const tensors = deps.localTensors(r.gpu.objectId);
       if (!tensors) throw new TransferError(`object ${r.gpu.objectId} is no longer held by its producer ${r.gpu.producerName} (freed)`, describe(r.gpu, deps.selfName));
-      return { value: restoreTensors(skeletonOf(r.gpu), tensors), received: [], read: false };
+      return filled(r.gpu, tensors, []);
     }
     case 'gpu-data': {
       const tensors = deps.serializer.decode(r.tensors) as Tensor[];
-      return { value: restoreTensors(skeletonOf(r.gpu), tensors), received: tensors, read: false };
+      return filled(r.gpu, tensors, tensors);
     }
     case 'gpu-recv': {
       const group = deps.group(r.group);
       if (!group) {
         throw transferError(r.gpu, deps.selfName, new Error(`this actor is not (or no longer) in collective group '${r.group}'`));
       }
-      const into = allocate(r.gpu.metas, receiveDevices(r.gpu, deps.selfName));
+      const dst = into ?? allocate(r.gpu.metas, receiveDevices(r.gpu, deps.selfName));
       try {
-        await withTimeout(group.recv(into, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
+        await withTimeout(group.recv(dst, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
       } catch (err) {
         const e = transferError(r.gpu, deps.selfName, err);
         deps.groupFailed?.(r.group, e.message);
         throw e;
       }
-      return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: false };
+      return { value: restoreTensors(skeletonOf(r.gpu), dst), received: into ? [] : dst, read: false };
     }
     case 'gpu-read': {
-      const devices = receiveDevices(r.gpu, deps.selfName);
-      let into: Tensor[];
+      // Given tensors are read into as they are (a transport reads into any memory it moves; its
+      // registered pool only saves it a bounce): no allocation, and their devices are the caller's.
+      const devices = into ? [] : receiveDevices(r.gpu, deps.selfName);
+      let dst: Tensor[];
       try {
         const ep = asOneSided(await deps.endpoint(r.gpu.transport), r.gpu.transport);
-        into = allocate(r.gpu.metas, devices, ep);
-        await ep.read(r.gpu.descriptor, into, r.timeoutMs);
+        dst = into ?? allocate(r.gpu.metas, devices, ep);
+        await ep.read(r.gpu.descriptor, dst, r.timeoutMs);
       } catch (err) {
         throw transferError(r.gpu, deps.selfName, err);
       }
-      return { value: restoreTensors(skeletonOf(r.gpu), into), received: into, read: true };
+      return { value: restoreTensors(skeletonOf(r.gpu), dst), received: into ? [] : dst, read: true };
     }
   }
 }

@@ -6,4 +6,6 @@ export interface ActorInfo {
   readonly methods: readonly string[];
   /** Tensor transports of the methods that declare one (`@method({ tensorTransport })`), checked when called. */
   readonly methodTransports?: Readonly<Record<string, string>>;
+  /** Collective groups the methods name (`@method({ collectiveGroup })`). */
+  readonly methodGroups?: Readonly<Record<string, string>>;
 }

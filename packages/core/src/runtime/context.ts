@@ -11,18 +11,60 @@ import type { ActorInfo } from './actor-info';
 export interface CallOptions {
   /** Tensor transport for this call's result ('object-store' to disable GPU objects). */
   tensorTransport?: TensorTransportName;
+  /**
+   * The collective group that moves this call's GPU-object arguments to the actor, and its
+   * result's tensors to later consumers, when the actors share several groups of the
+   * transport (without it, a transfer between actors in several common groups fails with
+   * AmbiguousCollectiveGroupError, which lists them). Overrides `@method({ collectiveGroup })`.
+   *
+   * @example
+   * ```ts
+   * await createCollectiveGroup([trainer, sampler], { backend: 'gloo', name: 'weights' });
+   * await createCollectiveGroup([trainer, sampler], { backend: 'gloo', name: 'rollouts' });
+   * sampler.load.options({ collectiveGroup: 'weights' }).remote(trainer.weights.remote());
+   * ```
+   */
+  collectiveGroup?: string;
 }
 
 export interface GetOptions {
   /** Reject with GetTimeoutError after this many milliseconds. */
   timeoutMs?: number;
-  /** One-sided transports only: fetch over this transport, or 'object-store'. */
+  /**
+   * Fetch over the object's own transport (one-sided ones; two-sided ones with `into` inside
+   * an actor that shares a group with the producer), or through 'object-store'.
+   */
   tensorTransport?: TensorTransportName;
+  /**
+   * Receive the object's tensors straight into these tensors (a tensor, a list, or a value
+   * shaped like the object: its tensors in the order the object holds them), with no
+   * allocation: same count, dtypes and shapes, else IntoMismatchError naming the difference.
+   * One ref only. Inside an actor, a two-sided object moves over a collective group the
+   * actor shares with its producer (else through the object store, copied in); a one-sided
+   * one is read into them; `get` returns the object's value made of these very tensors.
+   *
+   * @example
+   * ```ts
+   * // inside an inference actor, given keepRef(weightsRef):
+   * await get(weightsRef, { into: [this.w1, this.w2] }); // this.w1/this.w2 now hold the new weights
+   * ```
+   */
+  into?: unknown;
+  /** With `into`, inside an actor: the group to receive over when it shares several with the producer. */
+  collectiveGroup?: string;
 }
 
+export type { GetRequest } from '../gpu/gpu-object';
+
 export interface PutOptions {
-  /** Inside an actor, with a one-sided transport: make a GPU object owned by this actor. */
+  /**
+   * Inside an actor: make a GPU object owned by this actor, moved over this transport (a
+   * one-sided one: consumers read it; a two-sided one: it is sent over the collective group a
+   * consumer shares with this actor, like a method's GPU result).
+   */
   tensorTransport?: TensorTransportName;
+  /** With a two-sided `tensorTransport`: the group that moves it when a consumer shares several with this actor. */
+  collectiveGroup?: string;
 }
 
 export interface WaitOptions {

@@ -18,6 +18,8 @@ export interface CallMessage {
   resolved: Record<string, ResolvedRef>;
   /** Per-call transport override. */
   tensorTransport?: string;
+  /** Per-call collective group (CallOptions.collectiveGroup): kept with the result's GPU object. */
+  collectiveGroup?: string;
 }
 
 /** actor -> driver: the outcome of a call. */
@@ -59,6 +61,8 @@ export interface SubmitMessage {
   method: string;
   args: EncodedValue;
   refIds: string[];
+  /** refs passed with keepRef: pinned for the call, not resolved */
+  keptIds?: string[];
   options: CallOptions;
 }
 

@@ -36,3 +36,9 @@ export function checkInteger(name: string, v: unknown, min: number, max = Number
   }
   return v;
 }
+
+/** A `collectiveGroup` option: undefined or a non-empty string (InvalidArgumentError otherwise). */
+export function checkGroupName(group: unknown, where: string): void {
+  if (group === undefined || (typeof group === 'string' && group !== '')) return;
+  throw new InvalidArgumentError(`${where}: collectiveGroup must be a group's name (a non-empty string), got ${JSON.stringify(group)}`);
+}

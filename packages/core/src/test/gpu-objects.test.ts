@@ -107,7 +107,7 @@ test.serial('waitTensorFreed resolves once the object holding the tensor is free
   await kill(b);
 });
 
-test.serial('collective group errors: no common group, duplicates, already in a group, unknown name', async (t) => {
+test.serial('collective group errors: no common group, duplicates, unknown name; an actor may join several groups', async (t) => {
   const a = await spawn(Producer, { name: 'ga' });
   const b = await spawn(Producer, { name: 'gb' });
   const c = await spawn(Producer, { name: 'gc' });
@@ -117,7 +117,11 @@ test.serial('collective group errors: no common group, duplicates, already in a 
   const g = await createCollectiveGroup([a, b], { backend: 'tcp-test', name: 'g1' });
   t.is(g.rankOf(b), 1);
   t.is(g.rankOf(c), -1);
-  await t.throwsAsync(createCollectiveGroup([b, c], { backend: 'tcp-test' }), { instanceOf: CollectiveGroupError, message: /already in tcp-test group 'g1'/ });
+  const gbc = await createCollectiveGroup([b, c], { backend: 'tcp-test', name: 'g-bc' });
+  t.is(getCollectiveGroups([b], 'tcp-test').length, 2, 'b is in g1 and g-bc: several groups of one backend');
+  t.is(await get(c.sum.remote(b.make.remote(3, 1))), 3, 'b -> c over g-bc');
+  t.is(await get(b.sum.remote(a.make.remote(3, 2))), 6, 'a -> b over g1');
+  await destroyCollectiveGroup(gbc);
   t.is(getCollectiveGroups([a, b]).length, 1);
   await t.throwsAsync(destroyCollectiveGroup('nope'), { instanceOf: CollectiveGroupError });
   await destroyCollectiveGroup('g1');

@@ -11,9 +11,12 @@ import { encodeHooks } from '../actor/value-hooks';
 import type { Connection } from '../rpc/connection';
 import type { SubmitMessage } from '../runtime/protocol';
 import type { ResolvedRef } from '../gpu/gpu-object';
-import type { CallOptions, CoreContext, GetOptions, PutOptions } from '../runtime/context';
+import type { CallOptions, CoreContext, GetOptions, GetRequest, PutOptions } from '../runtime/context';
+import { intoMetas, intoTensors } from '../gpu/into';
+import type { Tensor } from '../tensor/tensor';
 import { OBJECT_STORE } from '../transport/registry';
-import { transferMode } from '../gpu/transfer-mode';
+import { validateTransportName } from '../transport/transport-names';
+import { checkGroupName } from '../runtime/validate';
 import type { ActorInfo } from '../runtime/actor-info';
 import type { GpuResults } from '../gpu/gpu-results';
 
@@ -26,7 +29,7 @@ export class WorkerContext implements CoreContext {
     private readonly conn: Connection,
     private readonly serializer: Serializer,
     private readonly gpu: GpuResults,
-    private readonly materializeAll: (resolved: ResolvedRef[]) => Promise<unknown[]>,
+    private readonly materializeAll: (resolved: ResolvedRef[], into?: Tensor[]) => Promise<unknown[]>,
   ) {}
 
   private newId(kind: string): string {
@@ -35,32 +38,39 @@ export class WorkerContext implements CoreContext {
 
   submit(target: ActorInfo, method: string, args: unknown[], options: CallOptions): ObjectRef<unknown> {
     const refIds = new Set<string>();
-    const encoded = this.serializer.encode(args, encodeHooks(refIds));
+    const keptIds = new Set<string>();
+    const encoded = this.serializer.encode(args, encodeHooks(refIds, keptIds));
     const objectId = this.newId('t');
     // The ref is made first: its ref.add announces the id, so the driver counts it before the
     // submit can settle (and collect) the object.
     const ref = new ObjectRef(objectId);
-    const msg: SubmitMessage = { objectId, target, method, args: encoded, refIds: [...refIds], options: { ...options } };
+    const msg: SubmitMessage = {
+      objectId, target, method, args: encoded, refIds: [...refIds], ...(keptIds.size ? { keptIds: [...keptIds] } : {}), options: { ...options },
+    };
     this.conn.notify('submit', msg);
     return ref;
   }
 
   async get(ids: readonly string[], options: GetOptions): Promise<unknown[]> {
-    const resolved = await this.conn.request<ResolvedRef[] | { timeout: number }>('get', { ids, options });
+    // The into tensors stay here: the driver gets their dtypes and shapes, to refuse a mismatch
+    // before any transfer, and is asked to use a group this actor shares with the producer.
+    const { into: intoValue, ...rest } = options;
+    const into = intoValue === undefined ? undefined : intoTensors(intoValue);
+    const request: GetRequest = into ? { ...rest, overGroup: true, intoMetas: intoMetas(into) } : rest;
+    const resolved = await this.conn.request<ResolvedRef[] | { timeout: number }>('get', { ids, options: request });
     if (!Array.isArray(resolved)) throw new GetTimeoutError(options.timeoutMs ?? 0, resolved.timeout);
-    return this.materializeAll(resolved);
+    return this.materializeAll(resolved, into);
   }
 
   put(value: unknown, options: PutOptions): ObjectRef<unknown> {
     const objectId = this.newId('p');
     const transport = options.tensorTransport;
+    validateTransportName(transport, 'put()');
+    checkGroupName(options.collectiveGroup, 'put()');
     if (transport && transport !== OBJECT_STORE) {
-      if (transferMode(transport) !== 'one-sided') {
-        throw new InvalidArgumentError(
-          `put(..., { tensorTransport: '${transport}' }) needs a one-sided transport (such as 'nixl'); ` +
-            `'${transport}' moves tensors only between members of a collective group, so return the tensors from a method instead`,
-        );
-      }
+      // Any transport: one-sided ones register the tensors for readers; with a two-sided one the
+      // object stays here like a method's GPU result and is sent over the collective group a
+      // consumer shares with this actor (get in the driver fetches a copy through the object store).
       const { skeleton, tensors } = extractTensors(value);
       if (tensors.length > 0) {
         const refIds = new Set<string>();
@@ -68,7 +78,10 @@ export class WorkerContext implements CoreContext {
         const ref = new ObjectRef(objectId);
         const ready = this.gpu.store(objectId, skeleton, tensors, transport, 0, refIds);
         ready.then(
-          (gpu) => this.conn.notify('put', { objectId, gpu, refIds: [...refIds] }),
+          (gpu) => {
+            if (options.collectiveGroup) gpu.collectiveGroup = options.collectiveGroup;
+            this.conn.notify('put', { objectId, gpu, refIds: [...refIds] });
+          },
           (err: Error) => this.conn.notify('put', { objectId, error: toWireError(err) }),
         );
         return ref;

@@ -26,6 +26,7 @@ import { loadActorClass } from './load-class';
 import { WorkerContext } from './worker-context';
 import { setWorkerServices } from './worker-services';
 import { deviceMemoryStats } from '../tensor/device';
+import type { Tensor } from '../tensor/tensor';
 
 interface QueuedCall {
   msg: CallMessage;
@@ -71,7 +72,7 @@ export class WorkerRuntime {
       endpoint: (t) => this.endpoints.get(t),
       groupFailed: (group, reason) => this.conn.notify('group.broken', { group, reason }),
     };
-    setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs) => this.materializeValues(rs)));
+    setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs, into) => this.materializeValues(rs, into)));
     setWorkerServices({
       tensorStore: this.gpu.tensors,
       group: (name) => this.groups.get(name)?.group,
@@ -198,13 +199,16 @@ export class WorkerRuntime {
   }
 
   private async packResult(msg: CallMessage, result: unknown): Promise<Omit<ResultMessage, 'taskId'>> {
-    const transport = msg.tensorTransport ?? actorMeta(this.instance.constructor)?.methods.get(msg.method)?.tensorTransport;
+    const methodOptions = actorMeta(this.instance.constructor)?.methods.get(msg.method);
+    const transport = msg.tensorTransport ?? methodOptions?.tensorTransport;
+    const group = msg.collectiveGroup ?? methodOptions?.collectiveGroup;
     // Refs inside the result are reported, so the driver keeps their objects alive with it.
     const refIds = new Set<string>();
     if (transport && transport !== OBJECT_STORE) {
       const { skeleton, tensors } = extractTensors(result);
       if (tensors.length > 0) {
         const gpu = await this.gpu.store(msg.taskId, skeleton, tensors, transport, this.spec.inlineGpuObjectBytes, refIds);
+        if (group) gpu.collectiveGroup = group;
         return { gpu, refIds: refIds.size ? [...refIds] : undefined };
       }
     }
@@ -226,11 +230,14 @@ export class WorkerRuntime {
     return new Map(entries.map(([id], i) => [id, done[i]!]));
   }
 
-  private async materializeValues(rs: ResolvedRef[]): Promise<unknown[]> {
-    const ms = await Promise.all(rs.map((r) => materialize(r, this.deps)));
+  private async materializeValues(rs: ResolvedRef[], into?: Tensor[]): Promise<unknown[]> {
+    const settled = await Promise.allSettled(rs.map((r) => materialize(r, this.deps, into)));
+    // Reads that failed are over too: the producer may free the object either way.
     const reads = rs.flatMap((r) => (r.k === 'gpu-read' ? [r.gpu.objectId] : []));
     if (reads.length) this.conn.notify('reads.done', { ids: reads });
-    return ms.map((m) => m.value);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<Materialized>).value.value);
   }
 
   // ---- system lane ---------------------------------------------------------------------
