@@ -110,3 +110,36 @@ test.serial('a group destroyed and re-created with the same name and ranks works
     }
   });
 });
+
+test.serial('two groups in the same two processes (one per Gloo context and port): transfers in both at once, same tags, each byte-exact', async (t) => {
+  await withPeers(2, async (peers) => {
+    // Ranks swapped in the second group, so each process is rank 0 in one and rank 1 in the other.
+    await Promise.all([
+      ...peers.map((p, rank) => p.call('createGroup', { group: 'weights', rank, worldSize: 2, timeoutMs: 20000 })),
+      ...peers.map((p, rank) => p.call('createGroup', { group: 'rollouts', rank: 1 - rank, worldSize: 2, timeoutMs: 20000 })),
+    ]);
+    const tensors = (): TensorSpec[] => [spec(4, 1 << 16), spec(8, 333), spec(1, 7)];
+    // The same tags in both groups: a message of one group never matches a recv of the other.
+    for (const tag of [1, 2, 3]) {
+      const [weights, rollouts] = await Promise.all([
+        roundTrip(peers, 0, 'weights', tag, tensors()),
+        // peers[1] is rank 0 of 'rollouts': this sends from peers[1] to peers[0] (its rank 1).
+        roundTripIn(peers, 1, 1, 'rollouts', tag, tensors()),
+      ]);
+      t.deepEqual([...weights, ...rollouts], [], `tag ${tag}`);
+    }
+    await Promise.all(peers.map((p) => p.call('destroyTwice', { group: 'weights' })));
+    t.deepEqual(await roundTripIn(peers, 1, 1, 'rollouts', 9, tensors()), [], "destroying one group leaves the other working");
+  });
+});
+
+/** One transfer in `group` from peers[from] to peers[1 - from], whose rank there is `dstRank`. */
+async function roundTripIn(peers: Peer[], from: 0 | 1, dstRank: number, group: string, tag: number, tensors: TensorSpec[]): Promise<string[]> {
+  const to = 1 - from;
+  const transfers: TransferSpec[] = [{ tag, tensors }];
+  const [, received] = await Promise.all([
+    peers[from].call('send', { group, dst: dstRank, transfers }),
+    peers[to].call<{ problems: string[] }>('recv', { group, src: 1 - dstRank, transfers }),
+  ]);
+  return received.problems;
+}
