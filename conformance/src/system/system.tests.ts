@@ -11,6 +11,7 @@ import type { Registrar } from '../registrar';
 import type { ResolvedTarget } from '../target';
 import { core, missingApi, type ActorStats } from './core-api';
 import { ActorSet, addSystemTransport, crash, nameOf, pidOf, ensureRuntime, eventually, shutdownRuntime } from './runtime-env';
+import { registerBeyondTests } from './beyond.tests';
 import { registerFaultTests } from './faults.tests';
 import type { SystemKit } from './kit';
 import { registerShutdownLeakTests } from './shutdown-leaks.tests';
@@ -394,6 +395,7 @@ function registerSystemTestsOn(r: Registrar, ctx: SystemSuiteContext, device: 'c
     });
   }
 
+  registerBeyondTests(kit);
   registerSoakTests(kit);
   registerFaultTests(kit);
   registerShutdownLeakTests(kit);

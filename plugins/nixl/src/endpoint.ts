@@ -132,6 +132,21 @@ export class NixlEndpoint implements OneSidedEndpoint {
   }
 
   /**
+   * A descriptor of some of the regions of `desc` (`indices` into its tensors, in that order):
+   * core reads tensors shared by several GPU objects through it, registered once. Same agent,
+   * keys and generation tokens, so reads fail once the original is released; releasing the
+   * selection itself does nothing (its id is not a live registration).
+   */
+  select(desc: RemoteDescriptor, indices: readonly number[]): NixlDescriptor {
+    const d = asDescriptor(desc);
+    const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= d.regions.length);
+    if (bad !== undefined) {
+      throw new NixlError('NIXL_BAD_DESCRIPTOR', `nixl select: index ${bad} is not a region of descriptor ${d.id} (it has ${d.regions.length})`);
+    }
+    return { ...d, id: `${d.id}/select`, regions: indices.map((i) => d.regions[i]) };
+  }
+
+  /**
    * Allocate `nbytes` of UCX-allocated registered memory; peers read it with a one-sided copy.
    * Served from the pool cache when a chunk of the same size class is free (its contents are
    * then undefined, like `Buffer.allocUnsafe`); a dropped buffer's chunk returns to the cache

@@ -8,6 +8,7 @@ import type { Serializer, SerializerHooks } from '../objects/serializer';
 import { tensorMetas, type GpuResult } from './gpu-object';
 import type { Tensor } from '../tensor/tensor';
 import { TensorStore } from './tensor-store';
+import { Registrations } from './registrations';
 import { getTransport } from '../transport/registry';
 import type { EndpointCache } from '../transport/endpoints';
 import type { Logger } from '../log/logger';
@@ -22,14 +23,19 @@ export class GpuResults {
     /** How refs and actor handles inside a skeleton are encoded (ids met go into `refIds`). */
     private readonly encodeHooks: (refIds?: Set<string>) => SerializerHooks,
   ) {
-    this.tensors = new TensorStore((objectId, transport, descriptor) => {
-      if (descriptor === undefined) return;
-      this.endpoints
-        .get(transport)
-        .then((ep) => asOneSided(ep, transport).release(descriptor))
-        .catch((err: Error) => this.logger.warn(`releasing the registration of ${objectId} failed: ${err.message}`));
+    this.tensors = new TensorStore((objectId) => {
+      // The object's registrations that no other live object uses are released now.
+      for (const { transport, descriptor } of this.registrations.drop(objectId)) {
+        this.endpoints
+          .get(transport)
+          .then((ep) => asOneSided(ep, transport).release(descriptor))
+          .catch((err: Error) => this.logger.warn(`releasing a registration of ${objectId} failed: ${err.message}`));
+      }
     });
   }
+
+  /** Registrations with one-sided transports, shared by the objects holding the same tensors. */
+  readonly registrations = new Registrations();
 
   /** Keep `tensors` under `objectId`; register them first for one-sided transports. */
   async store(
@@ -39,7 +45,7 @@ export class GpuResults {
     let descriptor: unknown;
     if (transferMode(transport) === 'one-sided') {
       const ep = asOneSided(await this.endpoints.get(transport), transport);
-      descriptor = await ep.register(tensors);
+      descriptor = await this.registrations.register(objectId, transport, ep, tensors);
     } else {
       for (const t of tensors) {
         const kind = t.device.split(':')[0] as 'cpu' | 'cuda';

@@ -16,6 +16,7 @@ import type { CollectiveGroup, OneSidedEndpoint, TransportEndpoint } from '../tr
 import { transportErrorKind } from '../transport/transport-error';
 import { asOneSided } from './transfer-mode';
 import { receiveDevices } from './receive-device';
+import { readObject } from './registrations';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
@@ -125,7 +126,7 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: 
       try {
         const ep = asOneSided(await deps.endpoint(r.gpu.transport), r.gpu.transport);
         dst = into ?? allocate(r.gpu.metas, devices, ep);
-        await ep.read(r.gpu.descriptor, dst, r.timeoutMs);
+        await readObject(ep, r.gpu.descriptor, dst, r.timeoutMs);
       } catch (err) {
         throw transferError(r.gpu, deps.selfName, err);
       }

@@ -77,6 +77,10 @@ export interface ActorStats {
   receivedCopies: number;
   /** Sends in flight. */
   pendingTransfers: number;
+  /** Live registrations with one-sided transports (shared by the objects holding their tensors). */
+  registrations?: number;
+  /** Tensors registered in them: each tensor's memory counts once however many objects hold it. */
+  registeredTensors?: number;
   /** Collective groups this actor is in. */
   groups: string[];
   /**

@@ -49,6 +49,11 @@ export interface TwoSidedSupports extends TransportSupports {
 export interface OneSidedSupports extends TransportSupports {
   /** The endpoint has `allocate()`: registered memory (a pool) for zero-copy reads. */
   readonly registeredPool?: boolean;
+  /**
+   * The endpoint has `select()`: core then registers each tensor's memory once, however many
+   * GPU objects share it (objects sharing some tensors read the shared ones through a selection).
+   */
+  readonly selectRegions?: boolean;
 }
 
 /** Result of `probe()`: can this transport run on this machine, and if not, what fixes it. */
@@ -156,6 +161,13 @@ export interface OneSidedEndpoint extends EndpointBase {
   release(desc: RemoteDescriptor): Promise<void>;
   /** With `supports.registeredPool`: `nbytes` of registered memory, for zero-copy reads into it. */
   allocate?(nbytes: number): Uint8Array;
+  /**
+   * With `supports.selectRegions`: a descriptor of some of a registration's tensors, `indices`
+   * into the tensors given to `register` (in the order wanted; one may repeat), read with `read`
+   * like any descriptor. Plain data, synchronous, no registration of its own: core never
+   * releases a selection (releasing the original ends it, and reads of it fail then).
+   */
+  select?(desc: RemoteDescriptor, indices: readonly number[]): RemoteDescriptor;
 }
 
 /** The per-process endpoint of a transport: one of the two kinds. */

@@ -118,6 +118,7 @@ export class WorkerRuntime {
     c.handle('stats', (): ActorStats => ({
       pid: process.pid,
       ...this.gpu.tensors.stats(),
+      ...this.gpu.registrations.stats(),
       receivedCopies: this.receivedCopies,
       groups: [...this.groups.keys()],
       deviceMemory: deviceMemoryStats(),
