@@ -51,7 +51,9 @@ export interface CreateCollectiveGroupOptions {
 
 /**
  * Connect actors into a collective group of a two-sided transport; ranks follow list order.
- * GPU objects of that transport then move directly between members.
+ * GPU objects of that transport then move directly between members. An actor may be in any
+ * number of groups; when two actors share several of one backend, a transfer between them
+ * names one (`.options({ collectiveGroup })`, `@method({ collectiveGroup })`).
  *
  * @example
  * ```ts

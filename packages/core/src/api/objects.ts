@@ -38,11 +38,14 @@ export type Values<T extends readonly ObjectRef<unknown>[]> = { [K in keyof T]: 
  * Wait for and return the value of a ref (or of every ref in a list, in order). Tensors are
  * restored in place; GPU objects are fetched through the object store (two-sided transports)
  * or over the transport itself (one-sided ones, unless `tensorTransport: 'object-store'`).
+ * With `into` (one ref), the object's tensors land in the given tensors instead of new ones:
+ * see {@link GetOptions.into}.
  *
  * @example
  * ```ts
  * const t = await get(producer.randomTensor.remote());
  * const [a, b] = await get([r1, r2], { timeoutMs: 5000 });
+ * await get(weightsRef, { into: this.params }); // inside an actor: receive into live tensors
  * ```
  */
 export async function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
@@ -64,8 +67,17 @@ export async function get(refOrRefs: ObjectRef<unknown> | readonly ObjectRef<unk
 }
 
 /**
- * Store a value and get a ref to it. Inside an actor, `{ tensorTransport: 'nixl' }` (a
- * one-sided transport) keeps the tensors in the actor as a GPU object others read directly.
+ * Store a value and get a ref to it. Inside an actor, `{ tensorTransport }` keeps the tensors
+ * in the actor as a GPU object: readers read it directly over a one-sided transport ('nixl');
+ * over a two-sided one ('gloo') it is sent to a consumer over the group they share
+ * (`collectiveGroup` names one when they share several), and `get` in the driver copies it
+ * through the object store. Freed like a method's result.
+ *
+ * @example
+ * ```ts
+ * // inside an actor in a gloo group with the consumer:
+ * const ref = put({ w: this.w, step }, { tensorTransport: 'gloo' });
+ * ```
  */
 export function put<T>(value: T, options: PutOptions = {}): ObjectRef<T> {
   return requireContext('put').put(value, options) as ObjectRef<T>;

@@ -2,7 +2,7 @@
  * The API context inside an actor process: calls, gets and puts made by actor code go to the
  * driver, which owns every object and ref.
  */
-import { GetTimeoutError, InvalidArgumentError } from '../errors/errors';
+import { GetTimeoutError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import { extractTensors } from '../objects/codec';
 import { ObjectRef } from '../objects/object-ref';
