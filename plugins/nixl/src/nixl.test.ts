@@ -50,7 +50,7 @@ test.after.always(async () => {
 test('plugin: registered, capabilities, probe', async (t) => {
   t.true(hasTransport('nixl'));
   t.is(nixlPlugin.name, 'nixl');
-  t.deepEqual(nixlPlugin.supports, { devices: ['cpu'], registeredPool: true });
+  t.deepEqual(nixlPlugin.supports, { devices: ['cpu'], registeredPool: true, selectRegions: true });
   t.is(nixlPlugin.kind, 'one-sided');
   const a = await nixlPlugin.probe();
   t.true(a.available, a.detail);
@@ -111,6 +111,22 @@ test('registration reuse (refcount) and release; reads after the last release fa
   const err = await t.throwsAsync(consumer.read(d2, specs.map((s) => allocateTensor(s)), 10_000));
   t.is((err as { code?: string }).code, 'NIXL_REGISTRATION_RELEASED');
   t.is(await registrations(), 0, 'the producer is still alive');
+});
+
+test('select: a descriptor of some regions reads just those, in the order asked; it ends with its registration', async (t) => {
+  const p = await producer('select');
+  const specs = regions([4096, 8192, 100]);
+  const r = await p.call<Registered>('register', { specs });
+  const picked = consumer.select(r.desc, [2, 0]);
+  t.is(picked.regions.length, 2);
+  await readAndCheck(t, picked, [specs[2], specs[0]]);
+  const e = t.throws(() => consumer.select(r.desc, [3]));
+  t.is((e as { code?: string }).code, 'NIXL_BAD_DESCRIPTOR');
+  await p.call('release', { desc: picked }); // a selection is not a registration: releasing it does nothing
+  await readAndCheck(t, r.desc, specs);
+  await p.call('release', { handle: r.handle });
+  const err = await t.throwsAsync(consumer.read(picked, [specs[2], specs[0]].map((s) => allocateTensor(s)), 10_000));
+  t.is((err as { code?: string }).code, 'NIXL_REGISTRATION_RELEASED');
 });
 
 test.serial('producer SIGKILLed before a read: fast error, then a new producer works', async (t) => {
