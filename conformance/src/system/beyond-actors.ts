@@ -55,9 +55,9 @@ export class BeyondActor {
     return { ref: core.put(makeTensor(r), { tensorTransport }) };
   }
 
-  /** Allocates the tensors this actor receives into (zeros of the recipes' dtypes and shapes). */
+  /** Makes the tensors this actor receives into (the recipes' dtypes, shapes and device; values to be overwritten). */
   allocateLive(rs: TensorRecipe[]): void {
-    this.live = rs.map((r) => core.Tensor.fromBytes(new Uint8Array(makeTensor(r).nbytes), r.dtype, r.shape));
+    this.live = rs.map(makeTensor);
   }
 
   /** get(ref, { into: live }): fingerprints, and whether the value is made of the very live tensors. */
