@@ -41,6 +41,17 @@
 
 #define TWMOCK_API __attribute__((visibility("default")))
 
+extern "C" {
+// Driver functions the addon does not load but the mock exports for other libraries that run
+// against it in the same process (the mock NCCL of @tensorwire/nccl): they queue work on the
+// mock's streams and ask for the calling thread's device, as NCCL does on a real driver.
+typedef void (*CUhostFn)(void* userData);
+TWMOCK_API CUresult cuLaunchHostFunc(CUstream stream, CUhostFn fn, void* userData);
+TWMOCK_API CUresult cuCtxGetDevice(CUdevice* device);
+// The mock's own: the host memory behind `bytes` of device memory at `ptr` (see interop.cc).
+TWMOCK_API CUresult twmock_host_range(CUdeviceptr ptr, size_t bytes, void** host);
+}
+
 namespace twmock {
 
 /** Where fake device addresses start: above 2^63, never a valid x86-64 user-space address. */
