@@ -6,14 +6,12 @@ import { NcclCollectiveGroup } from './group';
 import type { NcclRuntime } from './library';
 import type { NativeGroup } from './native';
 import type { ResolvedOptions } from './options';
-import { decodeRoot, encodeRoot, GroupKeys } from './rendezvous';
+import { claimGeneration, decodeRoot, encodeRoot, GroupKeys } from './rendezvous';
 import { gpuIdentity, planSharedGpu, processWideSettings } from './shared-gpu';
 
 export class NcclEndpoint implements TwoSidedEndpoint {
   readonly kind = 'two-sided' as const;
   private readonly groups = new Set<NcclCollectiveGroup>();
-  /** How many groups of each name this process created: the rendezvous key prefix (see rendezvous.ts). */
-  private readonly generations = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -41,9 +39,12 @@ export class NcclEndpoint implements TwoSidedEndpoint {
     if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
       throw new NcclError('NCCL_INVALID_RANK', `nccl group '${name}': rank ${rank} is out of range for worldSize ${worldSize} (ranks 0..${worldSize - 1})`);
     }
-    const generation = this.generations.get(name) ?? 0;
-    this.generations.set(name, generation + 1);
-    const keys = new GroupKeys(rendezvous, `nccl/${generation}/`);
+    let keys: GroupKeys;
+    try {
+      keys = new GroupKeys(rendezvous, `nccl/${await claimGeneration(rendezvous, rank)}/`);
+    } catch (err) {
+      throw new NcclError('NCCL_CONNECT', `nccl group '${name}' rank ${rank}: the rendezvous failed: ${(err as Error)?.message ?? err}`, { cause: err });
+    }
     const { binding } = this.nccl;
     const device = this.options.device;
     const fail = (err: unknown, what: string): NcclError => {

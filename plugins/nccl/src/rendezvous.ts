@@ -1,8 +1,14 @@
 /**
  * What the ranks of a group exchange through core's rendezvous store before NCCL starts: each
  * rank's GPU (to see ranks that share one, shared-gpu.ts), and rank 0's NCCL unique id
- * (ncclGetUniqueId) with the address and token of its control channel. Keys are write-once per
- * group: a group re-created under the same name uses the next generation's prefix.
+ * (ncclGetUniqueId) with the address and token of its control channel.
+ *
+ * Keys are write-once per group name, and a store may still hold those of an earlier group of
+ * the same name (core drops a destroyed group's keys; a test harness's store may not), so every
+ * creation uses a generation's prefix, `nccl/<k>/`: each rank claims the first generation whose
+ * slot for its rank is free (a write-once set that fails when taken). The ranks of a new group
+ * thus meet in the same generation whether the store was emptied (all claim 0) or not (each
+ * rank's slot was taken as often as the others'), and whichever processes take the ranks.
  */
 import type { RendezvousStore } from '@tensorwire/core';
 import { NcclError } from './errors';
@@ -16,6 +22,23 @@ export interface RootInfo {
 }
 
 const encoder = new TextEncoder();
+
+/** Generations tried before giving up (each earlier creation of the name took one). */
+const MAX_GENERATIONS = 100_000;
+
+/** The generation this rank joins (see above); rethrows store failures other than "already set". */
+export async function claimGeneration(store: RendezvousStore, rank: number): Promise<number> {
+  const mark = encoder.encode(String(process.pid));
+  for (let k = 0; k < MAX_GENERATIONS; k++) {
+    try {
+      await store.set(`nccl/${k}/rank/${rank}`, mark);
+      return k;
+    } catch (err) {
+      if (!/already set/.test(String((err as Error)?.message ?? err))) throw err;
+    }
+  }
+  throw new NcclError('NCCL_CONNECT', `rank ${rank}: no free rendezvous generation among ${MAX_GENERATIONS}`);
+}
 const decoder = new TextDecoder();
 
 export function encodeRoot(r: RootInfo): Uint8Array {

@@ -31,6 +31,8 @@ constexpr milliseconds kRedial{50};
 constexpr milliseconds kFinalizeBudget{10000};
 // How long a failing rank tries to get its last messages (FAIL, BYE) out.
 constexpr milliseconds kDrainBudget{200};
+// How long an asynchronous NCCL error waits for the control channel to say which peer is gone.
+constexpr milliseconds kPeerNewsGrace{100};
 // Polling of events and ncclCommGetAsyncError while the GPU works: from this, doubling, to the max.
 constexpr std::chrono::microseconds kMinBackoff{10};
 constexpr std::chrono::microseconds kMaxBackoff{1000};
@@ -291,9 +293,10 @@ void Engine::Handle(Request& r) {
       op->posted = Clock::now();
       op->deadline = op->posted + config_.timeout;
       if (broken_ || destroyRequested_) {
-        ErrorInfo e{broken_ ? brokenState_.code : "NCCL_DESTROYED",
+        BrokenState b = broken();
+        ErrorInfo e{destroyRequested_ ? "NCCL_DESTROYED" : b.code,
                     prefix_ + op->Describe() + ": " +
-                        (broken_ ? "the group is broken: " + brokenState_.reason : std::string("the group was destroyed"))};
+                        (destroyRequested_ ? std::string("the group was destroyed") : "the group is broken: " + b.reason)};
         Settle(std::move(op), &e);
         return;
       }
@@ -497,6 +500,16 @@ void Engine::OnMessage(Connection& from, Message& m) {
   }
 }
 
+bool Engine::AwaitPeerNews(milliseconds grace) {
+  std::vector<pollfd> fds;
+  for (auto& c : peers_)
+    if (c && !c->closed()) fds.push_back({c->fd(), POLLIN, 0});
+  if (fds.empty()) return false;
+  if (poll(fds.data(), fds.size(), static_cast<int>(grace.count())) <= 0) return false;
+  ServiceNetwork();
+  return broken_;
+}
+
 void Engine::OnConnectionLost(int rank) {
   if (stage_ == Stage::kFinalizing || (destroyRequested_ && waiting_.empty() && inflight_.empty())) {
     for (auto& c : peers_)
@@ -591,6 +604,9 @@ void Engine::AdvanceComm() {
   if (r != ncclSuccess) async = r;
   if (async == ncclInProgress) return;
   if (async != ncclSuccess) {
+    // A peer that died shows in NCCL (ncclRemoteError, ncclSystemError) and on the control
+    // channel at about the same time: give the channel a moment, so the error names the rank.
+    if (AwaitPeerNews(kPeerNewsGrace)) return;
     Op* culprit = enqueuingOp_ ? enqueuingOp_.get() : (!inflight_.empty() ? inflight_.front().get() : nullptr);
     std::string what = stage_ == Stage::kNcclInit ? "communicator initialization" : culprit ? culprit->Describe() : "the communicator";
     Break(NcclCode(async), NcclFailure(async, what + " failed (asynchronous error)"), culprit);
@@ -840,6 +856,13 @@ void Engine::AdvanceDestroy() {
 }
 
 void Engine::Finish() {
+  {
+    // Whatever broke it before, the group is now destroyed here: later calls say so.
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string before = brokenState_.broken && brokenState_.code != "NCCL_DESTROYED" ? " (after: " + brokenState_.reason + ")" : "";
+    brokenState_ = {true, "NCCL_DESTROYED", prefix_ + "the group was destroyed" + before};
+  }
+  broken_ = true;
   if (comm_) {
     Nccl().ncclCommAbort(comm_);
     comm_ = nullptr;

@@ -133,6 +133,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void ServiceNetwork();
   void OnMessage(Connection& from, Message& m);
   void OnConnectionLost(int rank);
+  /** Waits up to `grace` for a peer's failure or loss on the control channel; true when it broke the group. */
+  bool AwaitPeerNews(std::chrono::milliseconds grace);
   void AdvanceConnect();
   void StartNccl();
   void AdvanceComm();

@@ -110,8 +110,9 @@ int GroupWrap::PeerArg(const Napi::CallbackInfo& info, size_t index, const char*
   if (!v.IsNumber()) tensorwire::ThrowTypeError(env, std::string(what) + " must be a number", "NCCL_INVALID_RANK");
   double p = v.As<Napi::Number>().DoubleValue();
   if (!(p >= 0 && p < c.size) || static_cast<double>(static_cast<int>(p)) != p) {
+    std::string shown = Napi::Number::New(env, p).ToString().Utf8Value();  // as JavaScript writes it
     ThrowRange(env,
-               std::string(what) + " " + std::to_string(p) + " is not a rank of nccl group '" + c.name + "' (ranks 0.." +
+               std::string(what) + " " + shown + " is not a rank of nccl group '" + c.name + "' (ranks 0.." +
                    std::to_string(c.size - 1) + ")",
                "NCCL_INVALID_RANK");
   }
