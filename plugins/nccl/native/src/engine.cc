@@ -266,7 +266,7 @@ void Engine::Handle(Request& r) {
     case Request::kConnect: {
       if (broken_ || destroyRequested_) {
         ErrorInfo e{broken_ ? brokenState_.code : "NCCL_DESTROYED",
-                    prefix_ + (broken_ ? "the group is broken: " + brokenState_.reason : std::string("the group was destroyed"))};
+                    prefix_ + (broken_ ? "the group is broken: " + Unprefixed(brokenState_.reason) : std::string("the group was destroyed"))};
         r.job->Fail(e);
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -296,7 +296,7 @@ void Engine::Handle(Request& r) {
         BrokenState b = broken();
         ErrorInfo e{destroyRequested_ ? "NCCL_DESTROYED" : b.code,
                     prefix_ + op->Describe() + ": " +
-                        (destroyRequested_ ? std::string("the group was destroyed") : "the group is broken: " + b.reason)};
+                        (destroyRequested_ ? std::string("the group was destroyed") : "the group is broken: " + Unprefixed(b.reason))};
         Settle(std::move(op), &e);
         return;
       }
@@ -859,7 +859,7 @@ void Engine::Finish() {
   {
     // Whatever broke it before, the group is now destroyed here: later calls say so.
     std::lock_guard<std::mutex> lock(mu_);
-    std::string before = brokenState_.broken && brokenState_.code != "NCCL_DESTROYED" ? " (after: " + brokenState_.reason + ")" : "";
+    std::string before = brokenState_.broken && brokenState_.code != "NCCL_DESTROYED" ? " (after: " + Unprefixed(brokenState_.reason) + ")" : "";
     brokenState_ = {true, "NCCL_DESTROYED", prefix_ + "the group was destroyed" + before};
   }
   broken_ = true;
@@ -935,7 +935,7 @@ void Engine::Break(const std::string& code, const std::string& text, Op* culprit
     comm_ = nullptr;
   }
   commBusy_ = false;
-  std::string others = prefix_ + "the group is broken: " + text;
+  std::string others = prefix_ + "the group is broken: " + Unprefixed(text);
   auto failOne = [&](OpPtr op) {
     ErrorInfo e{code, op.get() == culprit ? text : others};
     Settle(std::move(op), &e);
@@ -964,6 +964,10 @@ void Engine::Break(const std::string& code, const std::string& text, Op* culprit
     }
     completer_->Complete(std::move(connectJob_));
   }
+}
+
+std::string Engine::Unprefixed(const std::string& text) const {
+  return text.compare(0, prefix_.size(), prefix_) == 0 ? text.substr(prefix_.size()) : text;
 }
 
 std::string Engine::NcclCode(ncclResult_t r) {

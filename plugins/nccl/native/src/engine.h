@@ -156,6 +156,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void Finish();
   std::string NcclFailure(ncclResult_t r, const std::string& what) const;
   static std::string NcclCode(ncclResult_t r);
+  /** `text` without this rank's "nccl group 'g' rank r: " in front. */
+  std::string Unprefixed(const std::string& text) const;
   bool gpuActive() const;
   void Trace(const std::string& line) const;
 
