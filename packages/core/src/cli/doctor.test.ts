@@ -166,6 +166,7 @@ test('inside the repository, the workspace transport packages are found', async 
   t.true(names.includes('@tensorwire/gloo'), names.join(', '));
   t.true(names.includes('@tensorwire/nixl'), names.join(', '));
   t.true(names.includes('@tensorwire/cuda-ipc'), names.join(', '));
+  t.true(names.includes('@tensorwire/nccl'), names.join(', '));
 });
 
 test('libcuda and libnccl are found on LD_LIBRARY_PATH without being loaded', (t) => {
@@ -183,4 +184,21 @@ test('libcuda and libnccl are found on LD_LIBRARY_PATH without being loaded', (t
   // (A real one in the linker cache would be reported first; either way one is found.)
   t.regex(nvidia.libcuda ?? '', /libcuda\.so/);
   t.regex(nvidia.libnccl ?? '', /libnccl\.so/);
+});
+
+test("libnccl is found in a Python environment's nvidia/nccl/lib (PyTorch's) when the loader has none", (t) => {
+  const venv = fs.mkdtempSync(path.join(os.tmpdir(), 'tensorwire-doctor-venv-'));
+  t.teardown(() => removeProject(venv));
+  const lib = path.join(venv, 'lib', 'python3.12', 'site-packages', 'nvidia', 'nccl', 'lib');
+  fs.mkdirSync(lib, { recursive: true });
+  fs.writeFileSync(path.join(lib, 'libnccl.so.2'), 'not an ELF file');
+  const out = execFileSync(process.execPath, [MAIN_JS, 'doctor', '--json'], {
+    cwd: venv,
+    env: { ...process.env, LD_LIBRARY_PATH: '', VIRTUAL_ENV: venv },
+    encoding: 'utf8',
+  });
+  const found = (JSON.parse(out) as DoctorReport).system.nvidia.libnccl ?? '';
+  // A libnccl in the linker cache or a system Python would be reported first; this machine has none.
+  if (!found.startsWith(venv)) return t.pass(`found another libnccl first: ${found}`);
+  t.is(found, path.join(lib, 'libnccl.so.2'));
 });

@@ -29,7 +29,10 @@ export interface NvidiaInfo {
   readonly gpus: readonly string[];
   /** Where libcuda.so was found (dynamic linker cache or LD_LIBRARY_PATH), or null. */
   readonly libcuda: string | null;
-  /** Where libnccl.so was found, or null. */
+  /**
+   * Where libnccl.so was found (linker cache, LD_LIBRARY_PATH, else the nvidia/nccl/lib of a
+   * Python environment, where PyTorch's nvidia-nccl wheel puts it), or null.
+   */
   readonly libnccl: string | null;
 }
 
@@ -78,6 +81,32 @@ function findLibrary(cache: string, soname: string): string | null {
   return null;
 }
 
+/** site-packages directories of the active virtual or conda environment, the user's and the system's Pythons. */
+function pythonSitePackages(): string[] {
+  const prefixes = [process.env.VIRTUAL_ENV, process.env.CONDA_PREFIX, path.join(os.homedir(), '.local'), '/usr/local', '/usr', '/opt/conda'];
+  const out: string[] = [];
+  for (const prefix of prefixes) {
+    if (!prefix) continue;
+    let versions: string[] = [];
+    try {
+      versions = fs.readdirSync(path.join(prefix, 'lib')).filter((d) => d.startsWith('python3')).sort().reverse();
+    } catch {
+      continue;
+    }
+    for (const v of versions) for (const kind of ['site-packages', 'dist-packages']) out.push(path.join(prefix, 'lib', v, kind));
+  }
+  return out;
+}
+
+/** libnccl.so.2 as a Python wheel installs it (nvidia-nccl-cu12, which PyTorch depends on), looked up by name only. */
+function findPythonNccl(): string | null {
+  for (const dir of pythonSitePackages()) {
+    const file = path.join(dir, 'nvidia', 'nccl', 'lib', 'libnccl.so.2');
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
+}
+
 function nvidiaInfo(): NvidiaInfo {
   const driver = fs.existsSync('/proc/driver/nvidia');
   const version = readText('/proc/driver/nvidia/version')?.split('\n')[0]?.trim();
@@ -96,7 +125,7 @@ function nvidiaInfo(): NvidiaInfo {
     ...(version ? { driverVersion: version } : {}),
     gpus,
     libcuda: findLibrary(cache, 'libcuda.so'),
-    libnccl: findLibrary(cache, 'libnccl.so'),
+    libnccl: findLibrary(cache, 'libnccl.so') ?? findPythonNccl(),
   };
 }
 

@@ -82,11 +82,11 @@ export class DeviceUnavailableError extends TransportUnavailableError {
  * Transport packages published by this project, for install hints only (core never loads
  * them by name). A third-party name gets no `npm install` suggestion: we cannot know its package.
  */
-export const PUBLISHED_TRANSPORT_PACKAGES: Readonly<Record<string, string>> = Object.freeze({ gloo: '@tensorwire/gloo', nixl: '@tensorwire/nixl' });
+export const PUBLISHED_TRANSPORT_PACKAGES: Readonly<Record<string, string>> = Object.freeze({ gloo: '@tensorwire/gloo', nccl: '@tensorwire/nccl', nixl: '@tensorwire/nixl' });
 
 /**
- * Transport names this project knows of, for "did you mean" hints: its own packages, NCCL
- * (named by the spec; no package is published yet) and 'object-store'.
+ * Transport names this project knows of, for "did you mean" hints: its own packages and
+ * 'object-store'.
  */
 export const KNOWN_TRANSPORT_NAMES: readonly string[] = Object.freeze(['gloo', 'nixl', 'nccl', 'object-store']);
 
