@@ -65,6 +65,20 @@ export interface NativeBinding {
   setEnv(name: string, value: string): void;
   communicatorsCreated(): number;
   NcclGroup: new (options: NativeGroupOptions) => NativeGroup;
+  /**
+   * The benchmark's bare-NCCL ceiling (native/src/bare_bench.h): a blocking communicator of its
+   * own, ncclSend/ncclRecv and cuStreamSynchronize. Rank 0 resolves with round-trip times (ns).
+   */
+  barePingPong(options: {
+    uniqueId: Uint8Array;
+    rank: 0 | 1;
+    device: number;
+    stream: bigint;
+    ptr: bigint;
+    sizes: number[];
+    reps: number;
+    warmup: number;
+  }): Promise<number[][]>;
 }
 
 /** The fix printed when the addon is missing. */

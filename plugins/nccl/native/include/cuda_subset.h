@@ -48,6 +48,7 @@ enum : CUdevice_attribute {
   X(cuEventCreate, "cuEventCreate", CUresult, (CUevent * event, unsigned flags))                   \
   X(cuEventDestroy, "cuEventDestroy_v2", CUresult, (CUevent event))                                \
   X(cuEventRecord, "cuEventRecord", CUresult, (CUevent event, CUstream stream))                    \
-  X(cuEventQuery, "cuEventQuery", CUresult, (CUevent event))
+  X(cuEventQuery, "cuEventQuery", CUresult, (CUevent event))                                      \
+  X(cuStreamSynchronize, "cuStreamSynchronize", CUresult, (CUstream stream))
 
 }  // extern "C"

@@ -9,12 +9,14 @@
 //   setEnv(name, value)        setenv() before NCCL reads its variables
 //   communicatorsCreated()     how many communicators this process has initialized
 //   NcclGroup                  group_wrap.h
+//   barePingPong(options)      the benchmark's bare-NCCL ceiling (bare_bench.h)
 #include <napi.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "addon_data.h"
+#include "bare_bench.h"
 #include "engine.h"
 #include "group_wrap.h"
 #include "js_args.h"
@@ -98,6 +100,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setEnv", Napi::Function::New(env, SetEnv, "setEnv"));
   exports.Set("communicatorsCreated", Napi::Function::New(env, Created, "communicatorsCreated"));
   exports.Set("NcclGroup", GroupWrap::Define(env));
+  exports.Set("barePingPong", Napi::Function::New(env, BarePingPong, "barePingPong"));
   return exports;
 }
 

@@ -34,8 +34,8 @@ constexpr milliseconds kDrainBudget{200};
 // How long an asynchronous NCCL error waits for the control channel to say which peer is gone.
 constexpr milliseconds kPeerNewsGrace{100};
 // Polling of events and ncclCommGetAsyncError while the GPU works: from this, doubling, to the max.
-constexpr std::chrono::microseconds kMinBackoff{10};
-constexpr std::chrono::microseconds kMaxBackoff{1000};
+constexpr std::chrono::microseconds kMinBackoff{5};
+constexpr std::chrono::microseconds kMaxBackoff{100};
 
 uint64_t RandomToken() {
   uint64_t t = 0;
@@ -105,7 +105,10 @@ Engine::~Engine() {
 }
 
 void Engine::Trace(const std::string& line) const {
-  if (trace_) std::fprintf(stderr, "[tensorwire-nccl %d] %s%s\n", static_cast<int>(getpid()), prefix_.c_str(), line.c_str());
+  if (!trace_) return;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count() % 100000000;
+  std::fprintf(stderr, "[tensorwire-nccl %d %lld.%06lld] %s%s\n", static_cast<int>(getpid()), static_cast<long long>(us / 1000000),
+               static_cast<long long>(us % 1000000), prefix_.c_str(), line.c_str());
 }
 
 // ---- JS thread ------------------------------------------------------------------------------
