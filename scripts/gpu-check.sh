@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The GPU check: on a Linux machine with an NVIDIA GPU, no network and no Node.js, runs from the
 # bundle that scripts/gpu-bundle.sh built (a node binary, the built packages, their run-time
-# dependencies and shared libraries) the CUDA tests, the conformance suite's CUDA variants and
-# the GPU section of the benchmarks, and writes one report (markdown).
+# dependencies and shared libraries) the CUDA tests, the nccl plugin's tests (libnccl from the
+# machine's Python: nvidia/nccl/lib), the conformance suite's CUDA variants, the GPU section of
+# the benchmarks and the NCCL benchmark, and writes one report (markdown).
 #   bash scripts/gpu-check.sh [--bundle DIR] [--out DIR]   on the GPU machine
 #                                 (defaults: .carry/gpu-bundle next to scripts/, and $OUT or .)
 #   bash scripts/gpu-check.sh --dry-run                   here: builds the bundle, checks its
 #                                 size, and runs the whole report against the mock CUDA driver
+#                                 and the mock NCCL
 # Each step's tests are counted from ava's TAP output; the report ends with the totals and the
 # script exits non-zero when a test failed. A step whose package is not in the bundle is
 # reported as not run (e.g. before @tensorwire/cuda exists). Needs: bash, tar, xz.
@@ -40,20 +42,28 @@ tar -xJf "$bundle/tensorwire.tar.xz" -C "$work"
 export PATH="$work/bin:$PATH"
 export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export UCX_MODULE_DIR="$work/lib/ucx"
-# libnccl from the machine's Python (nvidia-nccl-cu*), when there is one.
-nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(os.path.dirname(nvidia.nccl.__file__), "lib"))' 2>/dev/null || true)"
-[ -z "$nccl_dir" ] || export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$nccl_dir"
+# libnccl from the machine's Python (nvidia-nccl-cu*, which PyTorch installs), when there is one
+# (nvidia.nccl is a namespace package: its __path__, not __file__, says where it is).
+nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)"
+if [ -n "$nccl_dir" ] && [ -f "$nccl_dir/libnccl.so.2" ]; then
+  export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$nccl_dir"
+  [ "$dry_run" = 1 ] || export TENSORWIRE_LIBNCCL="$nccl_dir/libnccl.so.2"
+fi
 
 report="$out/gpu-report.md"
 mode="GPU machine"
-# @tensorwire/cuda's tests use their bundled mock driver unless told to use the machine's.
-[ "$dry_run" = 1 ] || export TENSORWIRE_CUDA_TEST_DRIVER=real
+# @tensorwire/cuda's and @tensorwire/nccl's tests use their bundled mocks unless told to use the
+# machine's driver and NCCL. Two actors share the one GPU when only one is there: the nccl
+# transport tells NCCL so (NCCL_MULTI_RANK_GPU_ENABLE=1 from 2.30, a NCCL_HOSTID per rank before).
+[ "$dry_run" = 1 ] || export TENSORWIRE_CUDA_TEST_DRIVER=real TENSORWIRE_NCCL_TEST_LIBRARY=real
 if [ "$dry_run" = 1 ]; then
   mode="dry run against the mock CUDA driver (proves the code paths, not the GPU)"
   mock="$(cd "$work" && node -e "process.stdout.write(require('@tensorwire/cuda/testing').mockLibraryPath)" 2>/dev/null || true)"
   if [ -n "$mock" ]; then export TENSORWIRE_LIBCUDA="$mock"; else log "no @tensorwire/cuda mock in the bundle"; fi
   # The mock's "device" is host memory: small sizes run every benchmark path without the 1 GiB wait.
   export BENCH_GPU_SIZES="${BENCH_GPU_SIZES:-1024,1048576,16777216}"
+  mock_nccl="$(cd "$work" && node -e "process.stdout.write(require('@tensorwire/nccl/testing').mockLibraryPath)" 2>/dev/null || true)"
+  if [ -n "$mock_nccl" ]; then export TENSORWIRE_LIBNCCL="$mock_nccl"; else log "no @tensorwire/nccl mock in the bundle"; fi
 fi
 
 {
@@ -67,7 +77,7 @@ fi
   else
     echo "- GPUs: nvidia-smi not found"
   fi
-  echo "- libnccl: ${nccl_dir:-not found}"
+  echo "- libnccl: ${TENSORWIRE_LIBNCCL:-${nccl_dir:-not found}}"
   echo "- bundle: $(du -ch "$bundle"/node.xz "$bundle"/tensorwire.tar.xz | tail -1 | cut -f1)"
   echo
   echo "| step | passed | failed | skipped | seconds |"
@@ -96,6 +106,8 @@ run_step() {
 
 run_step "cuda package tests" packages/cuda
 run_step "cuda-ipc plugin tests" plugins/cuda-ipc
+run_step "nccl plugin tests" plugins/nccl
+# Every transport's CUDA variants, nccl's included (conformance/dist/nccl.test.js).
 run_step "conformance, CUDA variants" conformance --match '*cuda*'
 if [ -f "$work/benchmarks/dist/gpu/main.js" ]; then
   log "benchmarks: GPU section"
@@ -103,6 +115,17 @@ if [ -f "$work/benchmarks/dist/gpu/main.js" ]; then
     echo "benchmarks GPU section failed (exit $?)" >>"$work/bench.txt"
 else
   echo "benchmarks GPU section: not in the bundle" >"$work/bench.txt"
+fi
+# NCCL: bare NCCL send/recv between two plain processes, the nccl GPU object actor to actor,
+# torch.distributed NCCL when Python has torch (1 KiB .. 1 GiB; two sizes on the dry run).
+if [ -f "$work/plugins/nccl/dist/bench/main.js" ]; then
+  log "benchmarks: NCCL"
+  nccl_sizes=1024,1048576,67108864,268435456,1073741824
+  [ "$dry_run" = 1 ] && nccl_sizes=1024,1048576
+  (cd "$work" && timeout -k 20 "$step_timeout" node plugins/nccl/dist/bench/main.js --sizes "$nccl_sizes" --out "$out") >>"$work/bench.txt" 2>&1 ||
+    echo "NCCL benchmark failed (exit $?)" >>"$work/bench.txt"
+else
+  echo "NCCL benchmark: not in the bundle" >>"$work/bench.txt"
 fi
 
 {

@@ -480,9 +480,24 @@ void Engine::OnMessage(Connection& from, Message& m) {
     case MsgType::kReject:
       OnOrder(m, m.type == MsgType::kReject);
       return;
-    case MsgType::kFail:
+    case MsgType::kFail: {
+      // During initialization the peer's failure is usually NCCL refusing the group, which it
+      // reports here too (two ranks on one GPU): NCCL's own words about this rank say more.
+      // Later, the peer's message names the root cause (what broke it first).
+      ncclResult_t async = ncclSuccess;
+      if (comm_ && stage_ == Stage::kNcclInit && Nccl().ncclCommGetAsyncError(comm_, &async) != ncclSuccess) async = ncclSuccess;
+      // Initializing: this rank's NCCL is about to say the same (both ranks check the group).
+      for (auto until = Clock::now() + kPeerNewsGrace; comm_ && async == ncclInProgress && stage_ == Stage::kNcclInit && Clock::now() < until;) {
+        std::this_thread::sleep_for(milliseconds(1));
+        if (Nccl().ncclCommGetAsyncError(comm_, &async) != ncclSuccess) async = ncclSuccess;
+      }
+      if (async != ncclSuccess && async != ncclInProgress) {
+        Break(NcclCode(async), NcclFailure(async, "communicator initialization failed (asynchronous error)"));
+        return;
+      }
       Break("NCCL_PEER_LOST", prefix_ + "rank " + std::to_string(m.rank) + " ended the group (" + m.code + ": " + m.text + ")");
       return;
+    }
     case MsgType::kBye: {
       std::string text = prefix_ + "rank " + std::to_string(m.rank) + " destroyed its end of the group";
       if (config_.rank == 0) {
