@@ -1,4 +1,5 @@
 /** Options of the NCCL transport (`init({ transportOptions: { nccl: {...} } })`). */
+import * as net from 'node:net';
 import { NcclError } from './errors';
 
 /** What `transportOptions.nccl` may hold. */
@@ -6,7 +7,8 @@ export interface NcclTransportOptions {
   /**
    * IPv4 address rank 0's control channel listens on (the other ranks connect to it; NCCL
    * itself picks its own interfaces, see NCCL_SOCKET_IFNAME). Default: env `TENSORWIRE_NCCL_HOST`,
-   * else '127.0.0.1' (one machine). Use this machine's address for groups across hosts.
+   * else `TENSORWIRE_NETWORK_HOST` (core sets it when actors run on several hosts) when it is an
+   * IPv4 address, else '127.0.0.1' (one machine).
    */
   readonly host?: string;
   /**
@@ -35,7 +37,7 @@ function invalid(message: string): NcclError {
   return new NcclError('NCCL_INVALID_ARGUMENT', message);
 }
 
-/** Options, then the environment (TENSORWIRE_NCCL_HOST, TENSORWIRE_NCCL_DEVICE), then the defaults. */
+/** Options, then the environment (TENSORWIRE_NCCL_HOST or TENSORWIRE_NETWORK_HOST, TENSORWIRE_NCCL_DEVICE), then the defaults. */
 export function resolveOptions(options: Readonly<Record<string, unknown>> | undefined): ResolvedOptions {
   const o = options ?? {};
   let host = DEFAULT_HOST;
@@ -44,6 +46,8 @@ export function resolveOptions(options: Readonly<Record<string, unknown>> | unde
     host = o.host.trim();
   } else if (process.env.TENSORWIRE_NCCL_HOST?.trim()) {
     host = process.env.TENSORWIRE_NCCL_HOST.trim();
+  } else if (net.isIPv4(process.env.TENSORWIRE_NETWORK_HOST?.trim() ?? '')) {
+    host = process.env.TENSORWIRE_NETWORK_HOST!.trim();
   }
   let device = 0;
   const rawDevice = o.device ?? (process.env.TENSORWIRE_NCCL_DEVICE?.trim() ? Number(process.env.TENSORWIRE_NCCL_DEVICE) : undefined);

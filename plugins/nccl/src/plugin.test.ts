@@ -84,10 +84,14 @@ test('options: host, device and sharedGpu from transportOptions or the environme
   t.deepEqual(resolveOptions({ host: '10.0.0.5', device: 1, sharedGpu: 'off' }), { host: '10.0.0.5', device: 1, sharedGpu: 'off' });
   const saved = { ...process.env };
   try {
+    process.env.TENSORWIRE_NETWORK_HOST = '10.1.2.3';
+    t.like(resolveOptions(undefined), { host: '10.1.2.3' }, "core's network address when actors run on several hosts");
     process.env.TENSORWIRE_NCCL_HOST = '192.168.1.2';
     process.env.TENSORWIRE_NCCL_DEVICE = '1';
     t.like(resolveOptions(undefined), { host: '192.168.1.2', device: 1 });
   } finally {
+    if (saved.TENSORWIRE_NETWORK_HOST === undefined) delete process.env.TENSORWIRE_NETWORK_HOST;
+    else process.env.TENSORWIRE_NETWORK_HOST = saved.TENSORWIRE_NETWORK_HOST;
     process.env.TENSORWIRE_NCCL_HOST = saved.TENSORWIRE_NCCL_HOST;
     process.env.TENSORWIRE_NCCL_DEVICE = saved.TENSORWIRE_NCCL_DEVICE;
     if (saved.TENSORWIRE_NCCL_HOST === undefined) delete process.env.TENSORWIRE_NCCL_HOST;
