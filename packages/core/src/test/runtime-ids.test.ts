@@ -72,7 +72,7 @@ test.serial('get, wait, createCollectiveGroup and spawn validate their numbers',
 
 test.serial('init with a missing transport module fails typed, naming the module and the fix', async (t) => {
   const err = await t.throwsAsync(init({ transports: ['@tensorwire/no-such-transport'] }), { instanceOf: InvalidArgumentError });
-  t.regex(err!.message, /'@tensorwire\/no-such-transport' was not found.*no package of that name is published; the project's transports are @tensorwire\/gloo, @tensorwire\/nixl/);
+  t.regex(err!.message, /'@tensorwire\/no-such-transport' was not found.*no package of that name is published; the project's transports are @tensorwire\/gloo, @tensorwire\/nccl, @tensorwire\/nixl/);
   t.notRegex(err!.message, /npm install/, 'no install hint for a package that does not exist');
   const typo = await t.throwsAsync(init({ transports: ['@tensorwire/Gloo'] }), { instanceOf: InvalidArgumentError });
   t.regex(typo!.message, /did you mean '@tensorwire\/gloo'\? \(`npm install @tensorwire\/gloo`\)/);
