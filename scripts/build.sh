@@ -49,7 +49,11 @@ done
 
 step_start=$SECONDS
 tw_log "TypeScript: tsc -b"
-if "$(tw_bin tsc)" -b; then
+# packages/cuda is built first, on its own: in one `tsc -b` from a clean tree, the projects that
+# import the bare '@tensorwire/cuda' (cuda-ipc, nccl, benchmarks) failed to resolve it although
+# it was built before them (tsc -b shares its resolution caches between projects, and one made
+# before cuda's dist existed was reused). Two invocations give each its own caches.
+if "$(tw_bin tsc)" -b packages/cuda && "$(tw_bin tsc)" -b; then
   tw_log "TypeScript: built in $(tw_elapsed "$step_start")"
 else
   tw_warn "TypeScript: tsc -b FAILED (see the errors above)"
