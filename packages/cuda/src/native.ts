@@ -92,6 +92,9 @@ export interface NativeBinding {
   copyDtoD(dstDevice: number, dst: bigint, srcDevice: number, src: bigint, bytes: number, options?: NativeStreamOptions): NativeOpResult;
   fill(device: number, dst: bigint, elementBytes: 1 | 2 | 4 | 8, pattern: bigint, count: number, options?: NativeStreamOptions): NativeOpResult;
   synchronize(device: number, options?: NativeStreamOptions): NativeOpResult;
+  allocPinned(device: number, bytes: number): Uint8Array;
+  /** An External holding the tw_cuda_host_api table (native/include/tensorwire/cuda_host_api.h). */
+  hostApi(): object;
   Stream: new (device: number) => NativeStream;
   Event: NativeEventConstructor;
 }

@@ -63,6 +63,9 @@ enum : unsigned {
   CU_EVENT_INTERPROCESS = 0x4,
 };
 
+// cuMemHostAlloc flags
+enum : unsigned { CU_MEMHOSTALLOC_PORTABLE = 0x01, CU_MEMHOSTALLOC_DEVICEMAP = 0x02, CU_MEMHOSTALLOC_WRITECOMBINED = 0x04 };
+
 // cuIpcOpenMemHandle flags
 enum : unsigned { CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS = 0x1 };
 
@@ -109,6 +112,8 @@ enum : unsigned { CU_MEMORYTYPE_HOST = 1, CU_MEMORYTYPE_DEVICE = 2 };
   X(cuMemAlloc, "cuMemAlloc_v2", CUresult, (CUdeviceptr * ptr, size_t bytes))                         \
   X(cuMemFree, "cuMemFree_v2", CUresult, (CUdeviceptr ptr))                                           \
   X(cuMemGetInfo, "cuMemGetInfo_v2", CUresult, (size_t * free, size_t * total))                       \
+  X(cuMemHostAlloc, "cuMemHostAlloc", CUresult, (void** ptr, size_t bytes, unsigned flags))            \
+  X(cuMemFreeHost, "cuMemFreeHost", CUresult, (void* ptr))                                            \
   X(cuMemGetAddressRange, "cuMemGetAddressRange_v2", CUresult,                                        \
     (CUdeviceptr * base, size_t * size, CUdeviceptr ptr))                                             \
   X(cuPointerGetAttribute, "cuPointerGetAttribute", CUresult,                                         \

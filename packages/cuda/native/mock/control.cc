@@ -5,7 +5,8 @@
 //   returns 0 and writes the answer (JSON or "ok") to `out`, or -1 and writes the error.
 // Commands:
 //   stats                   {"devices":[...],"memoryPerDevice":N,"allocations":N,"allocatedBytes":N,
-//                            "imports":N,"streams":N,"events":N,"calls":{"cuMemAlloc_v2":N,...}}
+//                            "imports":N,"streams":N,"events":N,"pinnedAllocations":N,
+//                            "pinnedBytes":N,"calls":{"cuMemAlloc_v2":N,...}}
 //   fail <fn:result[:skip[:count]],...>   inject failures (see mock.h)
 //   clear-failures          remove every injected failure
 //   reset-calls             zero the call counters
@@ -31,6 +32,12 @@ int Answer(char* out, size_t outBytes, const std::string& text, int status) {
   return status;
 }
 
+size_t PinnedBytes(const State& s) {
+  size_t bytes = 0;
+  for (auto& [address, size] : s.pinned) bytes += size;
+  return bytes;
+}
+
 std::string Stats() {
   State& s = S();
   std::ostringstream json;
@@ -43,7 +50,8 @@ std::string Stats() {
   for (size_t i = 0; i < s.visible.size(); i++) json << (i ? "," : "") << s.visible[i];
   json << "],\"memoryPerDevice\":" << s.memoryPerDevice << ",\"allocations\":" << allocations
        << ",\"allocatedBytes\":" << bytes << ",\"imports\":" << imports << ",\"streams\":" << s.liveStreams
-       << ",\"events\":" << s.liveEvents << ",\"peerAccess\":" << (s.peerAccess ? "true" : "false")
+       << ",\"events\":" << s.liveEvents << ",\"pinnedAllocations\":" << s.pinned.size()
+       << ",\"pinnedBytes\":" << PinnedBytes(s) << ",\"peerAccess\":" << (s.peerAccess ? "true" : "false")
        << ",\"peerEnabled\":[";
   for (size_t i = 0; i < s.peerEnabled.size(); i++)
     json << (i ? "," : "") << "[" << s.peerEnabled[i].first << "," << s.peerEnabled[i].second << "]";

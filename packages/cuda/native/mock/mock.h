@@ -13,7 +13,8 @@
 //    real driver: a worker thread that forgot it gets CUDA_ERROR_INVALID_CONTEXT;
 //  - stream operations run later, on the stream's own thread, in order: code that reads a result
 //    before synchronizing sees stale data (TENSORWIRE_MOCK_CUDA_DELAY_US makes each one slow);
-//  - CUDA_VISIBLE_DEVICES selects and orders the mock's devices as the real driver does.
+//  - CUDA_VISIBLE_DEVICES selects and orders the mock's devices as the real driver does;
+//  - page-locked host memory (cuMemHostAlloc) is counted, and cuMemFreeHost of anything else fails.
 // Configuration (read at cuInit; most also settable at run time with twmock_control):
 //   TENSORWIRE_MOCK_CUDA_DEVICES   number of physical devices (default 2)
 //   TENSORWIRE_MOCK_CUDA_MEMORY    bytes per device, suffixes K M G T (default 16G)
@@ -103,6 +104,7 @@ struct State {
   std::vector<std::pair<int, int>> peerEnabled;  // (from, to) physical devices, cuCtxEnablePeerAccess
   long liveStreams = 0;
   long liveEvents = 0;
+  std::map<uintptr_t, size_t> pinned;  // cuMemHostAlloc allocations: address -> bytes
   std::vector<std::unique_ptr<Context>> contexts;  // one primary context per visible device
 };
 

@@ -1,5 +1,6 @@
 // addon.cc: module entry of tensorwire_cuda.node. The functions are documented where they are
 // defined: driver_ops.cc (driver, devices, memory, IPC memory), copy_ops.cc (copies and fills),
+// host_ops.cc (page-locked host memory, the driver table for other addons),
 // stream_wrap.h (Stream), event_wrap.h (Event). src/native.ts types them for TypeScript.
 #include <napi.h>
 
@@ -14,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new twcuda::AddonState(env));
   twcuda::ExportDriverOps(env, exports);
   twcuda::ExportCopyOps(env, exports);
+  twcuda::ExportHostOps(env, exports);
   exports.Set("Stream", twcuda::StreamWrap::Init(env));
   exports.Set("Event", twcuda::EventWrap::Init(env));
   return exports;

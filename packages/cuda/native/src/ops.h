@@ -11,4 +11,7 @@ void ExportDriverOps(Napi::Env env, Napi::Object exports);
 /** copyHtoD, copyDtoH, copyDtoD, fill, synchronize. */
 void ExportCopyOps(Napi::Env env, Napi::Object exports);
 
+/** allocPinned (page-locked host memory), hostApi (the driver table for other addons). */
+void ExportHostOps(Napi::Env env, Napi::Object exports);
+
 }  // namespace twcuda

@@ -38,6 +38,7 @@ export { openDriver, driverLibraryPath } from '../driver';
 export { CachingAllocator, CudaBuffer } from '../allocator/caching-allocator';
 export { roundSize, segmentSize, SMALL_LIMIT, SMALL_SEGMENT, LARGE_SEGMENT, MID_LIMIT } from '../allocator/size-classes';
 export type { NativeBinding } from '../native';
+export { allocPinned, cudaHostApi, type CudaHostApi } from './pinned';
 
 function call<T>(what: string, f: () => T): T {
   try {

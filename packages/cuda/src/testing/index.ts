@@ -90,6 +90,9 @@ export interface MockStats {
   peerAccess: boolean;
   /** Pairs [from, to] of physical devices with peer access enabled (cuCtxEnablePeerAccess). */
   peerEnabled: Array<[number, number]>;
+  /** Live page-locked host allocations (cuMemHostAlloc) and their bytes. */
+  pinnedAllocations: number;
+  pinnedBytes: number;
   /** Calls per driver function, e.g. calls.cuMemAlloc_v2. */
   calls: Record<string, number>;
 }
