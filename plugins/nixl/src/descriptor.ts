@@ -19,6 +19,15 @@ export interface NixlRegionDescriptor {
   readonly token: string;
   /** true when the region is UCX-allocated pool memory (read with a true one-sided copy). */
   readonly pool: boolean;
+  /**
+   * CUDA memory (absent for host memory): 'staged' when the producer's UCX cannot register CUDA
+   * memory, so a reader asks the producer to copy it to pinned memory first (`reg` and `token`
+   * name it; `rkey` is empty); 'cuda' when it registered the device memory itself (`rkey` set; a
+   * reader whose UCX cannot read CUDA memory asks for staging all the same).
+   */
+  readonly mode?: 'staged' | 'cuda';
+  /** 'cuda:N' of the producer, for CUDA memory (information only). */
+  readonly device?: string;
 }
 
 export interface NixlDescriptor {
@@ -38,6 +47,7 @@ export interface NixlDescriptor {
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
+const isDecimal = (v: string): boolean => /^\d{1,20}$/.test(v) && BigInt(v) < 2n ** 64n;
 
 /** Validate an untrusted value as a descriptor; throws NixlError('NIXL_BAD_DESCRIPTOR'). */
 export function asDescriptor(value: unknown): NixlDescriptor {
@@ -54,7 +64,10 @@ export function asDescriptor(value: unknown): NixlDescriptor {
     if (!r || !isStr(r.addr) || !isStr(r.size) || !isStr(r.rkey) || !isStr(r.genAddr) || !isStr(r.token)) {
       return bad('malformed region');
     }
-    if (r.size !== '0' && r.rkey === '') return bad('a non-empty region without a remote key');
+    if (![r.addr, r.size, r.genAddr, r.token].every(isDecimal)) return bad('an address, size or token that is not a decimal number');
+    if (r.mode !== undefined && r.mode !== 'staged' && r.mode !== 'cuda') return bad(`unknown region mode ${JSON.stringify(r.mode)}`);
+    if (r.mode !== undefined && r.size !== '0' && !(Number.isInteger(r.reg) && r.reg > 0)) return bad('a CUDA region without its registration id');
+    if (r.size !== '0' && r.rkey === '' && r.mode !== 'staged') return bad('a non-empty region without a remote key');
   }
   return d as NixlDescriptor;
 }

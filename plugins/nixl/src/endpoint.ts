@@ -4,29 +4,32 @@
  */
 import * as os from 'node:os';
 import type { RemoteDescriptor, OneSidedEndpoint, TransportTensor } from '@tensorwire/core';
+import { cudaIndexOf, holdDeviceMemory, requireCuda } from './cuda-link';
 import { asDescriptor, type NixlDescriptor, type NixlRegionDescriptor } from './descriptor';
 import { NixlError, nixlCall, toNixlError } from './errors';
-import { loadNative, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadRegion } from './native';
+import {
+  loadNative, type NativeAgent, type NativeAgentStats, type NativePeer, type NativeReadDestination, type NativeReadRegion,
+  type NativeReadSource,
+} from './native';
 import { resolveNetDevices } from './network';
 import { poolCacheBytesFrom, type NixlTransportOptions } from './options';
 
 /** Deadline used when `read` gets no usable timeout (non-finite or <= 0). */
 const NO_DEADLINE_MS = 2 ** 31 - 1;
 
-function cpuBytes(t: TransportTensor, what: string): Uint8Array {
-  if (t.device !== 'cpu') {
-    throw new NixlError(
-      'NIXL_UNSUPPORTED_DEVICE',
-      `nixl: ${what} is on device '${t.device}'; this version moves CPU tensors only (CUDA support comes later)`,
-    );
-  }
-  return t.bytes();
-}
-
 /** A descriptor decoded for the addon (base64 and decimal strings parsed once per descriptor object). */
 interface DecodedDescriptor {
   readonly peer: NativePeer;
-  readonly regions: readonly Omit<NativeReadRegion, 'dst'>[];
+  readonly regions: readonly (NativeReadSource & { genAddr: bigint; token: bigint })[];
+}
+
+/** What the endpoint keeps for a registration until its last release: the memory peers read. */
+interface Kept {
+  /** A CPU tensor's bytes (kept reachable). */
+  readonly view?: Uint8Array;
+  /** A CUDA tensor, and the hold that keeps its block from the caching allocator. */
+  readonly tensor?: TransportTensor;
+  readonly unhold?: () => void;
 }
 
 const EMPTY_REGION: NixlRegionDescriptor = { addr: '0', size: '0', rkey: '', reg: 0, genAddr: '0', token: '0', pool: false };
@@ -38,8 +41,8 @@ export class NixlEndpoint implements OneSidedEndpoint {
   private readonly host = os.hostname();
   private readonly workerAddress: string;
   private readonly genRkey: string;
-  /** Registered buffers, kept alive here until their last release (peers read them). */
-  private readonly buffers = new Map<number, Uint8Array>();
+  /** Registered memory, kept alive here until its last release (peers read it). */
+  private readonly kept = new Map<number, Kept>();
   /** Live descriptors by id -> registration ids they hold. */
   private readonly live = new Map<string, number[]>();
   private nextDescriptor = 1;
@@ -55,21 +58,41 @@ export class NixlEndpoint implements OneSidedEndpoint {
     this.genRkey = this.agent.genRkey.toString('base64');
   }
 
-  /** Register the tensors' memory; same buffer again reuses its registration (reference count). */
+  /**
+   * Register the tensors' memory; the same memory again reuses its registration (reference count).
+   * CUDA tensors are registered as device memory when this UCX can, else for staging: a reader
+   * then asks this agent to copy them to pinned memory at read time (see README, "CUDA tensors").
+   */
   async register(tensors: readonly TransportTensor[]): Promise<NixlDescriptor> {
     this.checkOpen();
-    const views = tensors.map((t, i) => cpuBytes(t, `tensor ${i}`));
+    const devices = tensors.map((t, i) => cudaIndexOf(t, `tensor ${i}`));
+    const first = devices.findIndex((d) => d !== undefined);
+    const cuda = first >= 0 ? requireCuda(`tensor ${first}`) : undefined;
+    const views = tensors.map((t, i) => (devices[i] === undefined ? t.bytes() : undefined));
     const regions: NixlRegionDescriptor[] = [];
     const regs: number[] = [];
     try {
-      for (const bytes of views) {
-        if (bytes.byteLength === 0) {
+      tensors.forEach((t, i) => {
+        const device = devices[i];
+        const view = views[i];
+        if (t.nbytes === 0 || (view && view.byteLength === 0)) {
           regions.push(EMPTY_REGION);
-          continue;
+          return;
         }
+        if (device !== undefined && cuda) {
+          const r = this.agent.registerDevice(device, t.devicePtr as bigint, t.nbytes);
+          regs.push(r.id);
+          if (!this.kept.has(r.id)) this.kept.set(r.id, { tensor: t, unhold: holdDeviceMemory(cuda, t) });
+          regions.push({
+            addr: r.addr.toString(), size: String(r.size), rkey: r.rkey.toString('base64'), reg: r.id,
+            genAddr: r.genAddr.toString(), token: r.token.toString(), pool: false, mode: r.mode, device: t.device,
+          });
+          return;
+        }
+        const bytes = view as Uint8Array;
         const r = this.agent.register(bytes);
         regs.push(r.id);
-        if (!this.buffers.has(r.id)) this.buffers.set(r.id, bytes);
+        if (!this.kept.has(r.id)) this.kept.set(r.id, { view: bytes });
         regions.push({
           addr: r.addr.toString(),
           size: String(r.size),
@@ -79,9 +102,9 @@ export class NixlEndpoint implements OneSidedEndpoint {
           token: r.token.toString(),
           pool: r.pool,
         });
-      }
+      });
     } catch (e) {
-      for (const id of regs) this.releaseRegistration(id); // all or nothing
+      await Promise.all(regs.map((id) => this.releaseRegistration(id))); // all or nothing
       throw toNixlError(e);
     }
     const id = `${this.name}:${process.pid}:${this.nextDescriptor++}`;
@@ -111,24 +134,48 @@ export class NixlEndpoint implements OneSidedEndpoint {
       throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: descriptor has ${d.regions.length} region(s), got ${into.length} destination(s)`);
     }
     const decoded = this.decode(d);
+    const devices = into.map((t, i) => cudaIndexOf(t, `destination ${i}`));
+    const first = devices.findIndex((dev, i) => dev !== undefined && into[i].nbytes > 0);
+    const cuda = first >= 0 ? requireCuda(`destination ${first}`) : undefined;
     const regions: NativeReadRegion[] = decoded.regions.map((r, i) => {
-      const dst = cpuBytes(into[i], `destination ${i}`);
-      if (String(dst.byteLength) !== d.regions[i].size) {
-        throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: region ${i} has ${d.regions[i].size} bytes, destination ${i} has ${dst.byteLength}`);
+      const t = into[i];
+      const device = devices[i];
+      const dst: NativeReadDestination =
+        device === undefined || t.nbytes === 0 ? { dst: device === undefined ? t.bytes() : new Uint8Array(0) } : { dstDevice: device, dstPtr: t.devicePtr as bigint, size: t.nbytes };
+      const size = 'dst' in dst ? dst.dst.byteLength : dst.size;
+      if (String(size) !== d.regions[i].size) {
+        throw new NixlError('NIXL_SIZE_MISMATCH', `nixl read: region ${i} has ${d.regions[i].size} bytes, destination ${i} has ${size}`);
       }
-      return { ...r, dst };
+      return { ...r, ...dst };
     });
     const t = Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.min(timeoutMs, NO_DEADLINE_MS) : NO_DEADLINE_MS;
-    await nixlCall(() => this.agent.read(decoded.peer, regions, t));
+    // CUDA destinations stay out of the caching allocator until nothing writes them any more.
+    const holds = cuda ? into.filter((x, i) => devices[i] !== undefined && x.nbytes > 0).map((x) => holdDeviceMemory(cuda, x)) : [];
+    const released = holds.length ? () => holds.forEach((unhold) => unhold()) : undefined;
+    let started = false;
+    try {
+      await nixlCall(() => {
+        const reading = this.agent.read(decoded.peer, regions, t, released);
+        started = true;
+        return reading;
+      });
+    } catch (err) {
+      if (!started) released?.(); // refused before it started: the addon never calls it
+      throw err;
+    }
   }
 
-  /** Drop the registrations made by `register(...)` that returned `desc`. Idempotent. */
+  /**
+   * Drop the registrations made by `register(...)` that returned `desc`. Idempotent. Reads that
+   * start afterwards fail (NIXL_REGISTRATION_RELEASED). A CUDA tensor's memory goes back to its
+   * allocator once no staging copy for a peer reads it any more (the Promise resolves then).
+   */
   async release(desc: RemoteDescriptor): Promise<void> {
     const d = asDescriptor(desc);
     const regs = this.live.get(d.id);
     if (!regs) return;
     this.live.delete(d.id);
-    for (const id of regs) this.releaseRegistration(id);
+    await Promise.all(regs.map((id) => this.releaseRegistration(id)));
   }
 
   /**
@@ -177,7 +224,8 @@ export class NixlEndpoint implements OneSidedEndpoint {
     this.closed = true;
     await this.agent.close();
     this.live.clear();
-    this.buffers.clear();
+    for (const k of this.kept.values()) k.unhold?.(); // no copy runs after close
+    this.kept.clear();
   }
 
   private decode(d: NixlDescriptor): DecodedDescriptor {
@@ -191,19 +239,25 @@ export class NixlEndpoint implements OneSidedEndpoint {
         pid: d.host === this.host ? d.pid : 0,
         genRkey: Buffer.from(d.genRkey, 'base64'),
       },
-      regions: d.regions.map((r) => ({
-        addr: BigInt(r.addr),
-        rkey: Buffer.from(r.rkey, 'base64'),
-        genAddr: BigInt(r.genAddr),
-        token: BigInt(r.token),
-      })),
+      regions: d.regions.map((r) => {
+        // CUDA memory is read directly when both UCXs can; otherwise its producer stages it.
+        const staged = r.mode === 'staged' || (r.mode === 'cuda' && !this.agent.cudaMemory);
+        const source: NativeReadSource = staged ? { staged: true, reg: r.reg } : { addr: BigInt(r.addr), rkey: Buffer.from(r.rkey, 'base64') };
+        return { ...source, genAddr: BigInt(r.genAddr), token: BigInt(r.token) };
+      }),
     };
     this.decoded.set(d, decoded);
     return decoded;
   }
 
-  private releaseRegistration(id: number): void {
-    if (this.agent.release(id) <= 0) this.buffers.delete(id);
+  private async releaseRegistration(id: number): Promise<void> {
+    if (this.agent.release(id) > 0) return;
+    const kept = this.kept.get(id);
+    this.kept.delete(id);
+    if (kept?.unhold) {
+      await this.agent.whenIdle(id); // a peer's staging copy may still read the device memory
+      kept.unhold();
+    }
   }
 
   private checkOpen(): void {

@@ -19,7 +19,11 @@ declare module '@tensorwire/core' {
 export { nixlPlugin };
 export { NixlEndpoint } from './endpoint';
 export { DEFAULT_POOL_CACHE_BYTES, type NixlEndpointOptions, type NixlTransportOptions } from './options';
-export type { NativeAgentStats as NixlStats, NativePoolCacheStats as NixlPoolCacheStats } from './native';
+export type {
+  NativeAgentStats as NixlStats, NativePoolCacheStats as NixlPoolCacheStats, NativeCudaStats as NixlCudaStats,
+  NativePinnedStats as NixlPinnedStats,
+} from './native';
+export { CUDA_PACKAGE_FIX } from './cuda-link';
 export { NixlUnavailableError, NIXL_FIX, ADDON_PATH } from './native';
 export { NixlError } from './errors';
 export type { NixlDescriptor, NixlRegionDescriptor } from './descriptor';

@@ -24,6 +24,12 @@ export interface NativeRegistration {
   pool: boolean;
 }
 
+/** What `agent.registerDevice()` returns: a registration of CUDA memory. */
+export interface NativeDeviceRegistration extends NativeRegistration {
+  /** 'cuda': UCX registered the device memory (rkey set); 'staged': peers ask for staging (rkey empty). */
+  mode: 'cuda' | 'staged';
+}
+
 export interface NativePeer {
   address: Uint8Array;
   name: string;
@@ -31,13 +37,13 @@ export interface NativePeer {
   genRkey: Uint8Array;
 }
 
-export interface NativeReadRegion {
-  addr: bigint;
-  rkey: Uint8Array;
-  dst: Uint8Array;
-  genAddr: bigint;
-  token: bigint;
-}
+/** Where a region of a read comes from: registered memory (addr, rkey), or CUDA memory the producer stages. */
+export type NativeReadSource = { addr: bigint; rkey: Uint8Array } | { staged: true; reg: number };
+
+/** Where a region of a read goes: host memory, or CUDA memory (size bytes at dstPtr on dstDevice). */
+export type NativeReadDestination = { dst: Uint8Array } | { dstDevice: number; dstPtr: bigint; size: number };
+
+export type NativeReadRegion = NativeReadSource & NativeReadDestination & { genAddr: bigint; token: bigint };
 
 /** The registered pool's cache (see README, "The pool"). */
 export interface NativePoolCacheStats {
@@ -56,6 +62,33 @@ export interface NativePoolCacheStats {
   evicted: number;
 }
 
+/** The pinned host memory of the CUDA staging path (see README, "CUDA tensors"). */
+export interface NativePinnedStats {
+  /** Chunks pinned (cuMemHostAlloc) and registered so far; a warm pool stops growing it. */
+  allocations: number;
+  /** Chunks served from the cache. */
+  hits: number;
+  cachedChunks: number;
+  cachedBytes: number;
+  /** Chunks lent out now (to reads of this agent, or to peers' reads as staged copies). */
+  inUse: number;
+  limitBytes: number;
+}
+
+/** CUDA tensors through this agent. */
+export interface NativeCudaStats {
+  /** This UCX registers CUDA memory: the direct path (false: staging through pinned memory). */
+  ucxCudaMemory: boolean;
+  /** Live registrations of CUDA memory. */
+  deviceRegistrations: number;
+  /** Stage requests served for peers, and pinned chunks lent to them now. */
+  stagings: number;
+  stagedLeases: number;
+  /** Endpoints to consumers that stage replies go through. */
+  replyEndpoints: number;
+  pinned: NativePinnedStats;
+}
+
 export interface NativeAgentStats {
   registrations: number;
   /** Pool chunks in use by live JS buffers. */
@@ -70,6 +103,7 @@ export interface NativeAgentStats {
   retiredReaders: number;
   closed: boolean;
   pool: NativePoolCacheStats;
+  cuda: NativeCudaStats;
 }
 
 export interface NativeAgentOptions {
@@ -85,10 +119,17 @@ export interface NativeAgent {
   readonly genRkey: Buffer;
   /** The UCX_NET_DEVICES list in force: the devices whose addresses the worker listens on. */
   readonly netDevices: string;
+  /** This UCX registers CUDA memory (the direct path). */
+  readonly cudaMemory: boolean;
   register(bytes: Uint8Array): NativeRegistration;
+  /** Needs the addon's useCuda() first. */
+  registerDevice(device: number, ptr: bigint, size: number): NativeDeviceRegistration;
   release(id: number): number;
+  /** Resolves once no staging copy reads registration `id` (at once when none does). */
+  whenIdle(id: number): Promise<void>;
   allocate(nbytes: number): Uint8Array;
-  read(peer: NativePeer, regions: NativeReadRegion[], timeoutMs: number): Promise<void>;
+  /** `onReleased` runs once nothing writes the destinations any more (see agent.cc). */
+  read(peer: NativePeer, regions: NativeReadRegion[], timeoutMs: number, onReleased?: () => void): Promise<void>;
   stats(): NativeAgentStats;
   close(): Promise<void>;
 }
@@ -97,6 +138,8 @@ export interface NativeAddon {
   Agent: new (name: string, options?: NativeAgentOptions) => NativeAgent;
   ucxVersion(): string;
   memEvents(): string | undefined;
+  /** Adopt @tensorwire/cuda's driver table (cudaHostApi()); process-wide. */
+  useCuda(table: object): void;
 }
 
 /** The fix printed whenever the addon cannot be loaded. */

@@ -10,7 +10,9 @@ import {
   type Peer,
   type TensorSpec,
 } from '@tensorwire/conformance/testing';
-import { nixlPlugin, NixlEndpoint, type NixlDescriptor } from './index';
+import { openDriver } from '@tensorwire/cuda/internal';
+import { cudaModule } from './cuda-link';
+import { CUDA_PACKAGE_FIX, nixlPlugin, NixlEndpoint, type NixlDescriptor } from './index';
 import { nixlPeers, regions } from './testing/nixl-peers';
 
 const MiB = 2 ** 20;
@@ -50,7 +52,7 @@ test.after.always(async () => {
 test('plugin: registered, capabilities, probe', async (t) => {
   t.true(hasTransport('nixl'));
   t.is(nixlPlugin.name, 'nixl');
-  t.deepEqual(nixlPlugin.supports, { devices: ['cpu'], registeredPool: true, selectRegions: true });
+  t.deepEqual(nixlPlugin.supports, { devices: ['cpu', 'cuda'], registeredPool: true, selectRegions: true });
   t.is(nixlPlugin.kind, 'one-sided');
   const a = await nixlPlugin.probe();
   t.true(a.available, a.detail);
@@ -223,16 +225,47 @@ test('UCX environment settings are honoured (UCX_TLS=tcp on both sides)', async 
   t.deepEqual(read.problems, []);
 });
 
-test('non-CPU tensors and bad descriptors are rejected with clear errors', async (t) => {
-  const e1 = await t.throwsAsync(consumer.register([fakeDeviceTensor('cuda:0', 4)]));
-  t.is((e1 as { code?: string }).code, 'NIXL_UNSUPPORTED_DEVICE');
-  t.regex(e1!.message, /cuda:0/);
+test('unknown devices, CUDA tensors without a CUDA driver and bad descriptors are rejected with clear errors', async (t) => {
+  const e0 = await t.throwsAsync(consumer.register([fakeDeviceTensor('rocm:0', 4)]));
+  t.is((e0 as { code?: string }).code, 'NIXL_UNSUPPORTED_DEVICE');
+  t.regex(e0!.message, /rocm:0/);
+  // This process has @tensorwire/cuda but no driver (no TENSORWIRE_LIBCUDA; no GPU here).
+  if (!openDriver().error) {
+    t.log('a CUDA driver is present: the no-driver check is skipped');
+  } else {
+    const e1 = await t.throwsAsync(consumer.register([fakeDeviceTensor('cuda:0', 4)]));
+    t.is((e1 as { code?: string }).code, 'NIXL_CUDA_UNAVAILABLE');
+    t.is((e1 as { kind?: string }).kind, 'UNAVAILABLE');
+    t.regex(e1!.message, /tensor 0 is a CUDA tensor, but CUDA cannot be used in this process: .*Fix: /);
+    t.is(consumer.stats().registrations, 0, 'nothing stays registered');
+  }
   const e2 = await t.throwsAsync(consumer.read({ transport: 'gloo' }, [], 1000));
   t.is((e2 as { code?: string }).code, 'NIXL_BAD_DESCRIPTOR');
   const p = await producer('mismatch');
   const desc = await register(p, regions([16]));
   const e3 = await t.throwsAsync(consumer.read(desc, [cpuTensor(new Uint8Array(8))], 1000));
   t.is((e3 as { code?: string }).code, 'NIXL_SIZE_MISMATCH');
+});
+
+test.serial('without @tensorwire/cuda: a CUDA tensor fails naming the fix, CPU tensors still move', async (t) => {
+  const load = cudaModule.load;
+  cudaModule.load = () => {
+    throw Object.assign(new Error("Cannot find module '@tensorwire/cuda/internal'"), { code: 'MODULE_NOT_FOUND' });
+  };
+  t.teardown(() => {
+    cudaModule.load = load;
+  });
+  const err = await t.throwsAsync(consumer.register([cpuTensor(new Uint8Array(8)), fakeDeviceTensor('cuda:0', 4)]));
+  t.is((err as { code?: string }).code, 'NIXL_CUDA_UNAVAILABLE');
+  t.is((err as { kind?: string }).kind, 'UNAVAILABLE');
+  t.is(err!.message, `nixl: tensor 1 is a CUDA tensor, but @tensorwire/cuda is not installed here. Fix: ${CUDA_PACKAGE_FIX}`);
+  const p = await producer('no-cuda-here');
+  const specs = regions([4096]);
+  const desc = await register(p, specs);
+  const into = [fakeDeviceTensor('cuda:0', 4096)];
+  const readErr = await t.throwsAsync(consumer.read(desc, into, 5000));
+  t.is((readErr as { code?: string }).code, 'NIXL_CUDA_UNAVAILABLE', 'a CUDA destination too');
+  await readAndCheck(t, desc, specs);
 });
 
 test('a closed endpoint refuses work; close is idempotent', async (t) => {

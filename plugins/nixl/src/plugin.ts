@@ -8,7 +8,7 @@ import { endpointOptions } from './options';
 export const nixlPlugin: OneSidedTransportPlugin = {
   name: 'nixl',
   kind: 'one-sided',
-  supports: { devices: ['cpu'], registeredPool: true, selectRegions: true },
+  supports: { devices: ['cpu', 'cuda'], registeredPool: true, selectRegions: true },
 
   /** Loads the addon and creates (then closes) an agent; never throws. */
   async probe(): Promise<Availability> {

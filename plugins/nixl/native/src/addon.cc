@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #include "agent.h"
+#include "cuda_link.h"
+#include "tensorwire/errors.h"
 
 namespace {
 
@@ -18,10 +20,27 @@ Napi::Value MemEvents(const Napi::CallbackInfo& info) {
   return v ? Napi::String::New(info.Env(), v) : info.Env().Undefined();
 }
 
+/**
+ * useCuda(table): adopt @tensorwire/cuda's driver table (an External from its cudaHostApi()),
+ * so that this addon's threads call the driver that package loaded. Process-wide, idempotent.
+ */
+Napi::Value UseCuda(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal())
+    tensorwire::ThrowTypeError(env, "useCuda(table): expected the External of @tensorwire/cuda/internal's cudaHostApi()");
+  auto* table = info[0].As<Napi::External<const tw_cuda_host_api>>().Data();
+  tensorwire::GuardJs(env, "NIXL_CUDA_UNAVAILABLE", [&] {
+    twnixl::cuda::Adopt(table);
+    return 0;
+  });
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Agent", twnixl::Agent::Init(env));
   exports.Set("ucxVersion", Napi::Function::New(env, UcxVersion));
   exports.Set("memEvents", Napi::Function::New(env, MemEvents));
+  exports.Set("useCuda", Napi::Function::New(env, UseCuda));
   return exports;
 }
 

@@ -13,18 +13,33 @@
 //   agent.release(id) -> references left (0: unregistered), -1 if unknown
 //   agent.allocate(n) -> Uint8Array over UCX-allocated registered memory (exactly n bytes of a
 //                        cached or new chunk of n's size class; contents undefined)
-//   agent.read(peer, regions, timeoutMs) -> Promise<void>
+//   agent.registerDevice(device, ptr: bigint, size) -> the same as register, plus mode: 'cuda'
+//                          (UCX registers CUDA memory: rkey set) or 'staged' (rkey empty: peers
+//                          ask this agent to stage it); needs useCuda() first
+//   agent.whenIdle(id) -> Promise<void>   resolves once no staging copy reads registration `id`
+//   agent.cudaMemory: boolean              this UCX registers CUDA memory (the direct path)
+//   agent.read(peer, regions, timeoutMs, onReleased?) -> Promise<void>
 //       peer: { address: Buffer, name: string, pid: number, genRkey: Buffer }
-//       regions: [{ addr: bigint, rkey: Buffer, dst: Uint8Array, genAddr: bigint, token: bigint }]
+//       regions: [{ source, destination, genAddr: bigint, token: bigint }]
+//         source: addr: bigint, rkey: Buffer (registered memory), or staged: true, reg: number
+//                 (CUDA memory the producer stages)
+//         destination: dst: Uint8Array, or dstDevice: number, dstPtr: bigint, size: number
+//       onReleased() is called once nothing writes the destinations any more (at once after the
+//       Promise settles, or later for a read abandoned while UCX still held its requests)
 //   agent.stats() -> { registrations, poolChunks, endpoints, rkeys, pendingReads, retiredReaders, closed,
 //                      pool: { cachedChunks, cachedBytes, limitBytes, slabs, hits, misses, returned,
-//                              evicted } }
+//                              evicted },
+//                      cuda: { ucxCudaMemory, deviceRegistrations, stagings, stagedLeases,
+//                              replyEndpoints, pinned: { allocations, hits, cachedChunks,
+//                              cachedBytes, inUse, limitBytes } } }
 //   agent.close() -> Promise<void>
 #include "agent.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
+#include "cuda_link.h"
 #include "pool_cache.h"
 #include "tensorwire/errors.h"
 
@@ -80,6 +95,9 @@ Napi::Function Agent::Init(Napi::Env env) {
   return DefineClass(env, "Agent",
                      {
                          InstanceMethod<&Agent::Register>("register"),
+                         InstanceMethod<&Agent::RegisterDevice>("registerDevice"),
+                         InstanceMethod<&Agent::WhenIdle>("whenIdle"),
+                         InstanceAccessor<&Agent::CudaMemory>("cudaMemory"),
                          InstanceMethod<&Agent::Release>("release"),
                          InstanceMethod<&Agent::Allocate>("allocate"),
                          InstanceMethod<&Agent::Read>("read"),
@@ -112,13 +130,15 @@ Agent::Agent(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Agent>(info) {
   Guard(env, [&] {
     ctx_ = std::make_shared<UcpContext>(name_, netDevices);
     mem_ = std::make_shared<MemoryRegistry>(ctx_, static_cast<size_t>(cacheBytes));
+    pinned_ = std::make_shared<PinnedPool>(ctx_, static_cast<size_t>(cacheBytes));
+    stager_ = std::make_unique<Stager>();
     return 0;
   });
   tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                         "tensorwire-nixl", 0, 1);
   tsfn_.Unref(env);  // only pending reads keep the event loop alive
   Guard(env, [&] {
-    engine_ = std::make_unique<Engine>(ctx_, [this](uint64_t id, ErrorInfo error, Engine::Settle settle) {
+    engine_ = std::make_unique<Engine>(ctx_, mem_->devices(), pinned_, stager_.get(), [this](uint64_t id, ErrorInfo error, Engine::Settle settle) {
       auto* done = new ReadDone{id, std::move(error), settle};
       napi_status st = tsfn_.NonBlockingCall(done, [this](Napi::Env env, Napi::Function, ReadDone* d) {
         if (env) OnReadDone(env, d->id, d->error, d->settle);
@@ -146,8 +166,10 @@ void Agent::CleanupHook(void* arg) {
 void Agent::ShutdownNow() {
   if (closer_.joinable()) closer_.join();
   if (engine_) engine_->Stop();
+  if (stager_) stager_->Stop();  // after the engine: its last tasks may still post copies
   if (!closed_) {
     closed_ = true;
+    if (pinned_) pinned_->Close();
     if (mem_) mem_->Close();
     tsfn_.Abort();
   }
@@ -157,8 +179,9 @@ void Agent::CheckOpen(Napi::Env env) const {
   if (closed_) tensorwire::ThrowError(env, "the nixl agent '" + name_ + "' is closed", "NIXL_CLOSED");
 }
 
-void Agent::HoldLoop(Napi::Env env, bool hold) {
+void Agent::HoldLoop(Napi::Env env) {
   // While close() runs, the loop stays held (Ref/Unref are not counted) until it completes.
+  bool hold = !pending_.empty() || idleWaits_ > 0;
   if (hold == loopHeld_ || closed_ || closer_.joinable()) return;
   loopHeld_ = hold;
   if (hold)
@@ -193,6 +216,69 @@ Napi::Value Agent::Register(const Napi::CallbackInfo& info) {
   out.Set("pool", Napi::Boolean::New(env, r.region->ucxAllocated));
   return out;
 }
+
+Napi::Value Agent::RegisterDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[2].IsNumber())
+    tensorwire::ThrowTypeError(env, "registerDevice(device, ptr, size): expected a device index, a bigint and a size");
+  int device = info[0].As<Napi::Number>().Int32Value();
+  uint64_t ptr = ToU64(env, info[1], "ptr");
+  double size = info[2].As<Napi::Number>().DoubleValue();
+  if (device < 0 || !(size > 0) || size != static_cast<double>(static_cast<size_t>(size)))
+    tensorwire::ThrowTypeError(env, "registerDevice: device must be >= 0 and size a positive integer", "ERR_OUT_OF_RANGE");
+  const Registration& r = Guard(env, [&]() -> const Registration& {
+    cuda::Require();  // the staging path needs the driver; so does a CUDA-capable UCX's registration
+    return mem_->AcquireDevice(device, ptr, static_cast<size_t>(size));
+  });
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", Napi::Number::New(env, r.id));
+  out.Set("addr", Napi::BigInt::New(env, ptr));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(r.size)));
+  out.Set("rkey", CopyToBuffer(env, r.region ? r.region->rkey : std::string()));
+  uint64_t genAddr = reinterpret_cast<uintptr_t>(mem_->genTable()->base) + uint64_t(r.slot) * sizeof(uint64_t);
+  out.Set("genAddr", Napi::BigInt::New(env, genAddr));
+  out.Set("token", Napi::BigInt::New(env, r.token));
+  out.Set("refs", Napi::Number::New(env, r.refs));
+  out.Set("pool", Napi::Boolean::New(env, false));
+  out.Set("mode", Napi::String::New(env, r.region ? "cuda" : "staged"));
+  return out;
+}
+
+Napi::Value Agent::WhenIdle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) tensorwire::ThrowTypeError(env, "whenIdle(id): id must be a number");
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  auto deferred = Napi::Promise::Deferred::New(env);
+  if (closed_) {
+    deferred.Resolve(env.Undefined());
+    return deferred.Promise();
+  }
+  auto* pending = new Napi::Promise::Deferred(deferred);
+  ++idleWaits_;
+  HoldLoop(env);
+  // Called on the thread that ends the last copy (the staging thread).
+  bool waiting = mem_->devices()->WhenIdle(id, [this, pending] {
+    napi_status st = tsfn_.NonBlockingCall(pending, [this](Napi::Env env, Napi::Function, Napi::Promise::Deferred* d) {
+      if (env) {
+        d->Resolve(env.Undefined());
+        --idleWaits_;
+        HoldLoop(env);
+      }
+      delete d;
+    });
+    if (st != napi_ok) delete pending;  // the environment is going away
+  });
+  if (!waiting) {
+    --idleWaits_;
+    HoldLoop(env);
+    pending->Resolve(env.Undefined());
+    delete pending;
+  }
+  return deferred.Promise();
+}
+
+Napi::Value Agent::CudaMemory(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ctx_->cudaMemory); }
 
 Napi::Value Agent::Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -248,56 +334,122 @@ Napi::Value Agent::Read(const Napi::CallbackInfo& info) {
   req.timeoutMs = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
   req.deadline = Clock::now() + std::chrono::milliseconds(req.timeoutMs);
 
-  PendingRead pending{Napi::Promise::Deferred::New(env), {}};
+  PendingRead pending{Napi::Promise::Deferred::New(env), {}, {}};
+  if (info.Length() > 3 && info[3].IsFunction()) pending.onReleased = Napi::Persistent(info[3].As<Napi::Function>());
+  std::vector<bool> needsPinned;  // CUDA destinations read through a pinned chunk
   for (uint32_t i = 0; i < regions.Length(); ++i) {
     Napi::Value v = regions.Get(i);
     if (!v.IsObject()) tensorwire::ThrowTypeError(env, "read: each region must be an object");
     Napi::Object o = v.As<Napi::Object>();
     Napi::Value dst = o.Get("dst");
-    if (!dst.IsTypedArray()) tensorwire::ThrowTypeError(env, "read: region.dst must be a Uint8Array");
-    auto d = dst.As<Napi::Uint8Array>();
     ReadRegion r;
-    r.dst = d.Data();
-    r.size = d.ByteLength();
+    if (dst.IsTypedArray()) {
+      auto d = dst.As<Napi::Uint8Array>();
+      r.dst = d.Data();
+      r.size = d.ByteLength();
+      if (r.size > 0) pending.keepAlive.push_back(Napi::Persistent(d.As<Napi::Object>()));
+    } else if (o.Get("dstDevice").IsNumber()) {
+      r.dstDevice = o.Get("dstDevice").As<Napi::Number>().Int32Value();
+      r.dstPtr = ToU64(env, o.Get("dstPtr"), "region.dstPtr");
+      Napi::Value size = o.Get("size");
+      if (!size.IsNumber() || r.dstDevice < 0) tensorwire::ThrowTypeError(env, "read: a CUDA destination needs dstDevice >= 0 and size");
+      r.size = static_cast<size_t>(size.As<Napi::Number>().DoubleValue());
+      r.directDst = ctx_->cudaMemory;
+    } else {
+      tensorwire::ThrowTypeError(env, "read: region.dst must be a Uint8Array (or dstDevice, dstPtr and size a CUDA destination)");
+    }
+    needsPinned.push_back(r.size > 0 && r.dstDevice >= 0 && !r.directDst);
     if (r.size > 0) {
-      r.remoteAddr = ToU64(env, o.Get("addr"), "region.addr");
-      r.rkey = ToBytes(env, o.Get("rkey"), "region.rkey");
-      if (r.rkey.empty()) tensorwire::ThrowTypeError(env, "read: a non-empty region needs its rkey", "NIXL_BAD_DESCRIPTOR");
+      r.staged = o.Get("staged").ToBoolean();
+      if (r.staged) {
+        if (!o.Get("reg").IsNumber()) tensorwire::ThrowTypeError(env, "read: a staged region needs its registration id", "NIXL_BAD_DESCRIPTOR");
+        r.reg = o.Get("reg").As<Napi::Number>().Uint32Value();
+      } else {
+        r.remoteAddr = ToU64(env, o.Get("addr"), "region.addr");
+        r.rkey = ToBytes(env, o.Get("rkey"), "region.rkey");
+        if (r.rkey.empty()) tensorwire::ThrowTypeError(env, "read: a non-empty region needs its rkey", "NIXL_BAD_DESCRIPTOR");
+      }
       r.genAddr = o.Get("genAddr").IsBigInt() ? ToU64(env, o.Get("genAddr"), "region.genAddr") : 0;
       r.token = o.Get("token").IsBigInt() ? ToU64(env, o.Get("token"), "region.token") : 0;
-      pending.keepAlive.push_back(Napi::Persistent(d.As<Napi::Object>()));
     }
     req.regions.push_back(std::move(r));
   }
+  bool pinnedNeeded = std::find(needsPinned.begin(), needsPinned.end(), true) != needsPinned.end();
+  if (pinnedNeeded) Guard(env, [] { return &cuda::Require(); });
   Napi::Promise promise = pending.deferred.Promise();
   pending_.emplace(req.id, std::move(pending));
-  HoldLoop(env, true);
-  engine_->Submit(std::move(req));
+  HoldLoop(env);
+  if (!pinnedNeeded) {
+    engine_->Submit(std::move(req));
+    return promise;
+  }
+  // Pinned chunks come from the pool; a miss pins new memory, which is slow: on the staging
+  // thread, which then submits the read.
+  req.pinned.resize(req.regions.size());
+  auto* engine = engine_.get();
+  auto pool = pinned_;
+  uint64_t id = req.id;
+  bool posted = stager_->Post([engine, pool, needsPinned, req = std::move(req)]() mutable {
+    try {
+      for (size_t i = 0; i < req.regions.size(); ++i) {
+        if (!needsPinned[i]) continue;
+        req.pinned[i] = pool->Take(req.regions[i].size, req.regions[i].dstDevice);
+        req.regions[i].dst = req.pinned[i]->host;
+      }
+    } catch (...) {
+      for (PinnedChunkPtr& c : req.pinned) {
+        if (c) pool->Give(std::move(c));
+      }
+      engine->Reject(req.id, tensorwire::CaptureError(std::current_exception(), "NIXL_CUDA_FAILED"));
+      return;
+    }
+    engine->Submit(std::move(req));
+  });
+  if (!posted) engine_->Reject(id, ErrorInfo{"NIXL_CLOSED", "the nixl agent '" + name_ + "' is closing"});
   return promise;
 }
 
+void Agent::CallReleased(Napi::Env env, PendingRead& read) {
+  if (read.onReleased.IsEmpty()) return;
+  Napi::FunctionReference fn = std::move(read.onReleased);
+  try {
+    fn.Call({});
+  } catch (const Napi::Error& e) {
+    // A throwing callback must not break the settling of reads: report it as uncaught.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
 void Agent::OnReadDone(Napi::Env env, uint64_t id, const ErrorInfo& error, Engine::Settle settle) {
+  Napi::HandleScope scope(env);
   if (settle == Engine::Settle::kLate) {
-    lingering_.erase(id);
+    auto late = lingering_.find(id);
+    if (late == lingering_.end()) return;
+    PendingRead read = std::move(late->second);
+    lingering_.erase(late);
+    CallReleased(env, read);
     return;
   }
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  Napi::HandleScope scope(env);
-  // UCX may still write into the destinations of an abandoned read: keep them alive until it lets go.
-  if (settle == Engine::Settle::kAbandoned) lingering_.emplace(id, std::move(it->second.keepAlive));
-  if (error.empty())
-    it->second.deferred.Resolve(env.Undefined());
-  else
-    it->second.deferred.Reject(tensorwire::MakeError(env, error).Value());
+  PendingRead read = std::move(it->second);
   pending_.erase(it);
-  if (pending_.empty()) HoldLoop(env, false);
+  if (error.empty())
+    read.deferred.Resolve(env.Undefined());
+  else
+    read.deferred.Reject(tensorwire::MakeError(env, error).Value());
+  // UCX may still write into the destinations of an abandoned read: keep them until it lets go.
+  if (settle == Engine::Settle::kAbandoned)
+    lingering_.emplace(id, std::move(read));
+  else
+    CallReleased(env, read);
+  HoldLoop(env);
 }
 
 Napi::Value Agent::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  Engine::Stats s = engine_ ? engine_->stats() : Engine::Stats{0, 0, 0, 0};
+  Engine::Stats s = engine_ ? engine_->stats() : Engine::Stats{0, 0, 0, 0, 0, 0, 0};
   o.Set("registrations", Napi::Number::New(env, mem_ ? mem_->registrationCount() : 0));
   o.Set("poolChunks", Napi::Number::New(env, mem_ ? mem_->poolChunkCount() : 0));
   o.Set("endpoints", Napi::Number::New(env, s.endpoints));
@@ -318,6 +470,24 @@ Napi::Value Agent::Stats(const Napi::CallbackInfo& info) {
     pool.Set("slabs", Napi::Number::New(env, static_cast<double>(c.slabs)));
   }
   o.Set("pool", pool);
+  Napi::Object cudaStats = Napi::Object::New(env);
+  cudaStats.Set("ucxCudaMemory", Napi::Boolean::New(env, ctx_ && ctx_->cudaMemory));
+  cudaStats.Set("deviceRegistrations", Napi::Number::New(env, mem_ ? static_cast<double>(mem_->devices()->size()) : 0));
+  cudaStats.Set("stagings", Napi::Number::New(env, static_cast<double>(s.stagings)));
+  cudaStats.Set("stagedLeases", Napi::Number::New(env, static_cast<double>(s.stagedLeases)));
+  cudaStats.Set("replyEndpoints", Napi::Number::New(env, static_cast<double>(s.replyEndpoints)));
+  Napi::Object pinned = Napi::Object::New(env);
+  if (pinned_) {
+    PinnedPool::Stats p = pinned_->stats();
+    pinned.Set("allocations", Napi::Number::New(env, static_cast<double>(p.allocations)));
+    pinned.Set("hits", Napi::Number::New(env, static_cast<double>(p.hits)));
+    pinned.Set("cachedChunks", Napi::Number::New(env, static_cast<double>(p.cachedChunks)));
+    pinned.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(p.cachedBytes)));
+    pinned.Set("inUse", Napi::Number::New(env, static_cast<double>(p.inUse)));
+    pinned.Set("limitBytes", Napi::Number::New(env, static_cast<double>(p.limitBytes)));
+  }
+  cudaStats.Set("pinned", pinned);
+  o.Set("cuda", cudaStats);
   return o;
 }
 
@@ -333,6 +503,8 @@ Napi::Value Agent::Close(const Napi::CallbackInfo& info) {
   // Stopping joins the progress thread (force-closing endpoints may take a moment): off the JS thread.
   closer_ = std::thread([this, d] {
     engine_->Stop();
+    stager_->Stop();
+    pinned_->Close();  // cached chunks: unmapped and unpinned here, off the JS thread
     tsfn_.NonBlockingCall(d, [this](Napi::Env env, Napi::Function, Napi::Promise::Deferred* def) {
       if (env) {
         if (closer_.joinable()) closer_.join();

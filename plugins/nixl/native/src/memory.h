@@ -23,6 +23,12 @@ struct UcpContext {
   ucp_context_h handle = nullptr;
   /** The UCX_NET_DEVICES list in force (see ucx_config.h): what the worker's tcp interfaces bind. */
   std::string netDevices;
+  /**
+   * This UCX can register CUDA memory (ucp_context_query lists UCS_MEMORY_TYPE_CUDA): CUDA
+   * tensors are then registered and read directly. False on Debian's UCX (built without CUDA),
+   * or when TENSORWIRE_NIXL_CUDA_PATH=staged: CUDA tensors then go through pinned host memory.
+   */
+  bool cudaMemory = false;
   /** `netDevices`: a UCX_NET_DEVICES list, empty for loopback only (UCX_NET_DEVICES set by the user wins). */
   UcpContext(const std::string& name, const std::string& netDevices);
   ~UcpContext();
@@ -47,6 +53,10 @@ using RegionPtr = std::shared_ptr<MappedRegion>;
 RegionPtr MapExisting(const ContextPtr& ctx, void* addr, size_t length);
 /** Allocate registered memory with UCP_MEM_MAP_ALLOCATE (shared memory here). */
 RegionPtr MapAllocate(const ContextPtr& ctx, size_t length);
+/** Register CUDA device memory (memory type CUDA); only when ctx->cudaMemory. */
+RegionPtr MapDevice(const ContextPtr& ctx, uint64_t ptr, size_t length);
+
+class DeviceTable;
 
 class PoolCache;
 struct PoolLease;
@@ -56,7 +66,9 @@ struct Registration {
   uint32_t id = 0;
   uint8_t* addr = nullptr;
   size_t size = 0;
-  RegionPtr region;      // Node memory: its own mapping; pool memory: the pool chunk's
+  RegionPtr region;      // Node memory: its own mapping; pool memory: the pool chunk's; CUDA
+                         // memory: its mapping when UCX registers CUDA memory, else null (staged)
+  int device = -1;       // CUDA memory of this device (addr is then a device address)
   uint32_t refs = 0;
   uint32_t slot = 0;     // index in the generation table
   uint64_t token = 0;    // value of that slot while this registration lives
@@ -79,6 +91,12 @@ class MemoryRegistry {
 
   /** Register [addr, addr+size) or take one more reference on the existing registration. */
   const Registration& Acquire(uint8_t* addr, size_t size);
+  /**
+   * The same for CUDA memory of `device`: mapped with memory type CUDA when this UCX can, and in
+   * every case entered in the device table, so that peers without CUDA-capable UCX can have it
+   * staged.
+   */
+  const Registration& AcquireDevice(int device, uint64_t ptr, size_t size);
   /** Drop one reference; returns the references left, or -1 if the id is unknown. */
   int Release(uint32_t id);
   /** Drop every registration (close). */
@@ -101,6 +119,7 @@ class MemoryRegistry {
   void Close();
 
   const RegionPtr& genTable() const { return gen_; }
+  const std::shared_ptr<DeviceTable>& devices() const { return devices_; }
   size_t registrationCount() const { return regs_.size(); }
   size_t poolChunkCount() const;
   const PoolCache& poolCache() const { return *cache_; }
@@ -114,6 +133,8 @@ class MemoryRegistry {
   std::unordered_map<uint32_t, Registration> regs_;
   std::map<std::pair<uintptr_t, size_t>, uint32_t> byRange_;
   std::unique_ptr<PoolCache> cache_;  // the pool: chunks and slabs in use, cached chunks
+  std::shared_ptr<DeviceTable> devices_;  // CUDA registrations, for stage requests
+  const Registration& Insert(uint8_t* addr, size_t size, RegionPtr region, int device);
 };
 
 }  // namespace twnixl

@@ -14,6 +14,17 @@ export function nixlPeers(endpointOptions?: Readonly<Record<string, unknown>>): 
   return new PeerSet({ ...NIXL_TARGET, endpointOptions }, { commands: [require.resolve('./peer-commands')] });
 }
 
+/**
+ * Peers with nixl's CUDA commands too (cuda-peer-commands.ts); they use the CUDA driver their
+ * environment names (the tests set TENSORWIRE_LIBCUDA to the mock before starting them).
+ */
+export function nixlCudaPeers(endpointOptions?: Readonly<Record<string, unknown>>): PeerSet {
+  return new PeerSet(
+    { ...NIXL_TARGET, endpointOptions },
+    { commands: [require.resolve('./peer-commands'), require.resolve('./cuda-peer-commands')] },
+  );
+}
+
 /** One byte-sized (elementSize 1) seeded tensor per size: the regions of one registration. */
 export function regions(sizes: readonly number[]): TensorSpec[] {
   return sizes.map((n) => tensorSpec(n, 1));
