@@ -2,8 +2,9 @@
 # The GPU check: on a Linux machine with an NVIDIA GPU, no network and no Node.js, runs from the
 # bundle that scripts/gpu-bundle.sh built (a node binary, the built packages, their run-time
 # dependencies and shared libraries) the CUDA tests, the nccl plugin's tests (libnccl from the
-# machine's Python: nvidia/nccl/lib), the conformance suite's CUDA variants, the GPU section of
-# the benchmarks and the NCCL benchmark, and writes one report (markdown).
+# machine's Python: nvidia/nccl/lib), the conformance suite's CUDA variants, nixl's CUDA tests,
+# the GPU section of the benchmarks, the NCCL benchmark and nixl's CUDA-vs-CPU read, and writes
+# one report (markdown).
 #   bash scripts/gpu-check.sh [--bundle DIR] [--out DIR]   on the GPU machine
 #                                 (defaults: .carry/gpu-bundle next to scripts/, and $OUT or .)
 #   bash scripts/gpu-check.sh --dry-run                   here: builds the bundle, checks its
@@ -109,6 +110,7 @@ run_step "cuda-ipc plugin tests" plugins/cuda-ipc
 run_step "nccl plugin tests" plugins/nccl
 # Every transport's CUDA variants, nccl's included (conformance/dist/nccl.test.js).
 run_step "conformance, CUDA variants" conformance --match '*cuda*'
+run_step "nixl CUDA tests (staging path)" plugins/nixl dist/cuda.test.js
 if [ -f "$work/benchmarks/dist/gpu/main.js" ]; then
   log "benchmarks: GPU section"
   (cd "$work" && timeout -k 20 "$step_timeout" node benchmarks/dist/gpu/main.js --out "$out") >>"$work/bench.txt" 2>&1 ||
@@ -126,6 +128,16 @@ if [ -f "$work/plugins/nccl/dist/bench/main.js" ]; then
     echo "NCCL benchmark failed (exit $?)" >>"$work/bench.txt"
 else
   echo "NCCL benchmark: not in the bundle" >>"$work/bench.txt"
+fi
+# nixl: a CUDA tensor read (staged through pinned memory on the bundled UCX) against a CPU read
+# of the same size (1 KiB .. 256 MiB; two sizes on the dry run).
+if [ -f "$work/plugins/nixl/dist/bench/cuda-staging-main.js" ]; then
+  log "benchmarks: nixl CUDA staging"
+  nixl_sizes=1024,1048576,67108864,268435456
+  [ "$dry_run" = 1 ] && nixl_sizes=1024,1048576
+  echo >>"$work/bench.txt"
+  (cd "$work" && timeout -k 20 "$step_timeout" node plugins/nixl/dist/bench/cuda-staging-main.js --sizes "$nixl_sizes" --out "$out") >>"$work/bench.txt" 2>&1 ||
+    echo "nixl CUDA staging benchmark failed (exit $?)" >>"$work/bench.txt"
 fi
 
 {

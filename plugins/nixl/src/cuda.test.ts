@@ -3,7 +3,7 @@
  * the mock driver here, so these tests prove the code paths (requests, copies on the staging
  * thread, the pinned pool, deadlines, deaths), not the GPU.
  */
-import { usingMock } from './testing/cuda-driver';
+import { secondDevice, usingMock } from './testing/cuda-driver';
 import test from 'ava';
 import { Tensor, type TransportTensor } from '@tensorwire/core';
 import { allocateTensor, tensorSpec, type Peer, type TensorSpec } from '@tensorwire/conformance/testing';
@@ -14,6 +14,7 @@ import { allocateCudaTensor, checkAnyTensors } from './testing/cuda-tensors';
 import { nixlCudaPeers } from './testing/nixl-peers';
 
 const MiB = 2 ** 20;
+const cuda1 = secondDevice(); // 'cuda:1' on the mock's two devices, 'cuda:0' on a one-GPU machine
 const mockOnly = usingMock ? test.serial : test.serial.skip;
 let consumer: NixlEndpoint;
 const peers = nixlCudaPeers();
@@ -55,12 +56,12 @@ test.after.always(async () => {
 test.serial('CUDA tensors: registered for staging, read byte-exact into CUDA and CPU tensors', async (t) => {
   const p = await peers.startOne('cuda-producer');
   const specs = specsOf([MiB, 13, 0, 3 * MiB + 5]);
-  const devices = ['cuda:0', 'cuda:1', 'cuda:0', 'cuda:0'];
+  const devices = ['cuda:0', cuda1, 'cuda:0', 'cuda:0'];
   const { desc } = await register(p, specs, devices);
   t.deepEqual(desc.regions.map((r) => r.mode), [expectedMode(), expectedMode(), undefined, expectedMode()], 'empty regions need nothing');
-  t.is(desc.regions[1].device, 'cuda:1');
+  t.is(desc.regions[1].device, cuda1);
   t.deepEqual(JSON.parse(JSON.stringify(desc)), desc, 'the descriptor survives JSON');
-  t.deepEqual(await readHere(desc, specs, ['cuda:0', 'cuda:0', 'cuda:1', 'cuda:1']), []);
+  t.deepEqual(await readHere(desc, specs, ['cuda:0', 'cuda:0', cuda1, cuda1]), []);
   t.deepEqual(await readHere(desc, specs, ['cpu', 'cpu', 'cpu', 'cpu']), [], 'into CPU tensors: no CUDA copy here');
   const stats = await p.call<{ cuda: { deviceRegistrations: number; stagings: number } }>('stats');
   t.is(stats.cuda.deviceRegistrations, 3);
@@ -70,9 +71,9 @@ test.serial('CUDA tensors: registered for staging, read byte-exact into CUDA and
 test.serial('mixed CPU and CUDA tensors in one registration, read across devices', async (t) => {
   const p = await peers.startOne('mixed-producer');
   const specs = specsOf([4096, 2 * MiB, 100, 65536 + 3]);
-  const { desc } = await register(p, specs, ['cpu', 'cuda:0', 'cpu', 'cuda:1']);
+  const { desc } = await register(p, specs, ['cpu', 'cuda:0', 'cpu', cuda1]);
   t.deepEqual(desc.regions.map((r) => r.mode), [undefined, expectedMode(), undefined, expectedMode()]);
-  t.deepEqual(await readHere(desc, specs, ['cuda:0', 'cpu', 'cuda:1', 'cpu']), []);
+  t.deepEqual(await readHere(desc, specs, ['cuda:0', 'cpu', cuda1, 'cpu']), []);
   t.deepEqual(await readHere(desc, specs, ['cpu', 'cuda:0', 'cpu', 'cuda:0']), []);
 });
 
@@ -92,7 +93,7 @@ test.serial('concurrent reads: 8 at once here and 4 in another consumer, of one 
   const specs = specsOf([2 * MiB, 4096]);
   const { desc } = await register(p, specs, ['cuda:0', 'cuda:0']);
   const [here, there] = await Promise.all([
-    Promise.all(Array.from({ length: 8 }, (_, k) => readHere(desc, specs, k % 2 ? ['cuda:0', 'cpu'] : ['cpu', 'cuda:1']))),
+    Promise.all(Array.from({ length: 8 }, (_, k) => readHere(desc, specs, k % 2 ? ['cuda:0', 'cpu'] : ['cpu', cuda1]))),
     other.call<{ problems: string[] }>('readDevices', { desc, specs, devices: ['cuda:0', 'cuda:0'], times: 4, timeoutMs: 30_000 }),
   ]);
   t.deepEqual(here.flat(), []);
@@ -107,7 +108,7 @@ test.serial('staging over tcp only (UCX_TLS=tcp on both sides)', async (t) => {
   const c = await peers.startOne('tcp-cuda-consumer', { env });
   const specs = specsOf([2 * MiB, 10]);
   const { desc } = await register(p, specs, ['cuda:0', 'cpu']);
-  const read = await c.call<{ problems: string[] }>('readDevices', { desc, specs, devices: ['cuda:1', 'cuda:0'], times: 2, timeoutMs: 30_000 });
+  const read = await c.call<{ problems: string[] }>('readDevices', { desc, specs, devices: [cuda1, 'cuda:0'], times: 2, timeoutMs: 30_000 });
   t.deepEqual(read.problems, []);
 });
 
@@ -213,7 +214,7 @@ test.serial('forged CUDA regions are refused (INVALID), and the producer keeps w
 });
 
 test.serial('this process registers its own CUDA tensors, and reads them back', async (t) => {
-  const src = Tensor.arange(0, 250, 1, { dtype: 'uint8', device: 'cuda:1' });
+  const src = Tensor.arange(0, 250, 1, { dtype: 'uint8', device: cuda1 });
   const desc = await consumer.register([src]);
   const into = Tensor.zeros([250], { device: 'cuda:0', dtype: 'uint8' });
   await consumer.read(desc, [into], 10_000);

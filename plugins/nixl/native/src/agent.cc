@@ -166,7 +166,13 @@ void Agent::CleanupHook(void* arg) {
 void Agent::ShutdownNow() {
   if (closer_.joinable()) closer_.join();
   if (engine_) engine_->Stop();
-  if (stager_) stager_->Stop();  // after the engine: its last tasks may still post copies
+  // After the engine: its last tasks may still post copies. A staging task can run for a while
+  // (pinning and copying a large tensor); one still running after the wait keeps using the
+  // stager and the engine, so both are leaked rather than destroyed under it.
+  if (stager_ && !stager_->Stop(std::chrono::seconds(2))) {
+    (void)stager_.release();
+    (void)engine_.release();
+  }
   if (!closed_) {
     closed_ = true;
     if (pinned_) pinned_->Close();
@@ -503,7 +509,7 @@ Napi::Value Agent::Close(const Napi::CallbackInfo& info) {
   // Stopping joins the progress thread (force-closing endpoints may take a moment): off the JS thread.
   closer_ = std::thread([this, d] {
     engine_->Stop();
-    stager_->Stop();
+    stager_->Stop(std::chrono::minutes(10));  // close() waits for copies under way (off the JS thread)
     pinned_->Close();  // cached chunks: unmapped and unpinned here, off the JS thread
     tsfn_.NonBlockingCall(d, [this](Napi::Env env, Napi::Function, Napi::Promise::Deferred* def) {
       if (env) {

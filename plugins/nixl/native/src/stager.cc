@@ -1,7 +1,6 @@
 // stager.cc: see stager.h.
 #include "stager.h"
 
-#include <chrono>
 #include <set>
 #include <string>
 
@@ -51,8 +50,8 @@ void Stager::Copy(const std::vector<CopyOp>& ops) {
   cuda::Check(failed, failure);
 }
 
-void Stager::Stop() {
-  if (stopped_) return;
+bool Stager::Stop(std::chrono::milliseconds patience) {
+  if (stopped_) return joined_;
   stopped_ = true;
   worker_.Post([this] {
     const tw_cuda_host_api* api = cuda::Api();
@@ -61,7 +60,8 @@ void Stager::Stop() {
     }
     streams_.clear();
   });
-  worker_.ShutdownFor(std::chrono::seconds(2));
+  joined_ = worker_.ShutdownFor(patience);
+  return joined_;
 }
 
 }  // namespace twnixl

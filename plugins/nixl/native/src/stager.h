@@ -4,6 +4,7 @@
 // use, with the device's primary context current) and waits for each copy on its stream.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,13 +38,19 @@ class Stager {
    */
   void Copy(const std::vector<CopyOp>& ops);
 
-  /** Run what is queued (giving up after 2 s), destroy the streams, join. Idempotent. */
-  void Stop();
+  /**
+   * Run what is queued, destroy the streams, join. Gives up after `patience` and returns false
+   * when a task is still running then (a copy stuck in the driver): the thread is detached and
+   * the caller must leak this object (and what its tasks use) instead of destroying it.
+   * Idempotent.
+   */
+  bool Stop(std::chrono::milliseconds patience = std::chrono::seconds(10));
 
  private:
   void* StreamOf(int device);  // staging thread only
   std::map<int, void*> streams_;
   bool stopped_ = false;
+  bool joined_ = true;
   tensorwire::WorkerThread worker_;  // last: its thread stops before the members above go
 };
 

@@ -4,3 +4,6 @@
  * of the transport's API, and not loaded by `@tensorwire/nixl`.
  */
 export { runBareUcxRead, type BareReadOptions, type BareReadResult, type BareReadRow } from './bare-read';
+export {
+  runCudaStagingRead, formatCudaStaging, type CudaStagingOptions, type CudaStagingResult, type CudaStagingRow,
+} from './cuda-staging';
