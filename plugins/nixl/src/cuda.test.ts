@@ -136,15 +136,15 @@ mockOnly('a read whose staging outlasts its deadline fails with TIMEOUT; later r
   const p = await peers.startOne('slow-producer');
   const specs = specsOf([MiB]);
   const { desc } = await register(p, specs, ['cuda:0']);
-  await p.call('mockDelay', { us: 1_500_000 }); // each stream operation of the producer: 1.5 s
+  await p.call('mockDelay', { us: 3_000_000 }); // each stream operation of the producer: 3 s
   const started = Date.now();
   const err = await t.throwsAsync(readHere(desc, specs, ['cuda:0'], 300));
   t.is((err as { kind?: string }).kind, 'TIMEOUT');
   t.is((err as { code?: string }).code, 'NIXL_TIMEOUT');
-  t.true(Date.now() - started < 1_400, 'the read gave up at its deadline, not when the copy ended');
+  t.true(Date.now() - started < 2_500, 'the read gave up at its deadline, not when the copy ended');
   await p.call('mockDelay', { us: 0 });
-  t.deepEqual(await readHere(desc, specs, ['cuda:0']), []);
-  await new Promise((r) => setTimeout(r, 3_500)); // the abandoned lease expires (deadline + 2 s grace)
+  t.deepEqual(await readHere(desc, specs, ['cuda:0']), [], 'after the slow copy (queued first on the same thread)');
+  await new Promise((r) => setTimeout(r, 2_500)); // the abandoned lease expires (deadline + 2 s grace)
   t.is((await p.call<{ cuda: { stagedLeases: number } }>('stats')).cuda.stagedLeases, 0, 'the unclaimed pinned chunk came back');
 });
 
@@ -176,12 +176,13 @@ mockOnly('release during a staging copy: the copy ends first, then the memory go
   const p = await peers.startOne('releasing-producer');
   const specs = specsOf([MiB]);
   const { handle, desc } = await register(p, specs, ['cuda:0']);
-  await p.call('mockDelay', { us: 600_000 });
+  await p.call('mockDelay', { us: 1_500_000 });
   const reading = readHere(desc, specs, ['cuda:0'], 20_000);
-  await new Promise((r) => setTimeout(r, 200)); // the staging copy has started
+  const stagings = async () => (await p.call<{ cuda: { stagings: number } }>('stats')).cuda.stagings;
+  while ((await stagings()) === 0) await new Promise((r) => setTimeout(r, 10)); // the 1.5 s copy is under way
   const releasedAt = Date.now();
   await p.call('releaseDevices', { handle, releaseTensors: true });
-  t.true(Date.now() - releasedAt >= 250, 'release() waited for the copy that reads the memory');
+  t.true(Date.now() - releasedAt >= 400, 'release() waited for the copy that reads the memory');
   t.deepEqual(await reading, [], 'the read that was under way got the bytes');
   await p.call('mockDelay', { us: 0 });
   const err = await t.throwsAsync(readHere(desc, specs, ['cuda:0'], 5_000));
