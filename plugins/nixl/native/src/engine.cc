@@ -687,8 +687,8 @@ void Engine::Finish(ReadJob* job) {
   }
   jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
   --statPending_;
+  GiveBack(job);  // before the Promise settles: the caller's next read finds the chunks cached
   onComplete_(job->req.id, job->error, Settle::kDone);
-  GiveBack(job);
   delete job;
 }
 
