@@ -4,12 +4,8 @@
  * parameter. Loaded by the driver and by every actor process.
  */
 import { core, type TensorLike } from './core-api';
-import { CUDA_MODULE_ENV, cudaCore } from '../testing/cuda-tensors';
+import './cuda-backend';
 import { fingerprint, makeInts, makeMixed, makeNested, makeTensor, type TensorRecipe } from './values';
-
-// The CUDA variants: every actor may receive CUDA tensors (they arrive on its cuda:0), which
-// needs the 'cuda' device backend registered, as a user's actor module would import it.
-if (process.env[CUDA_MODULE_ENV]) cudaCore();
 
 const noDecorator = (): ClassDecorator => () => undefined;
 const actor = typeof core.actor === 'function' ? core.actor : noDecorator;

@@ -4,6 +4,7 @@
  * a run-time parameter, passed per call. Loaded by the driver and by every actor process.
  */
 import { core, type TensorLike } from './core-api';
+import './cuda-backend';
 import { fingerprint, makeTensor, type TensorRecipe } from './values';
 
 const noDecorator = (): ClassDecorator => () => undefined;
