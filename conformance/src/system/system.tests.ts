@@ -10,7 +10,7 @@ import { MiB } from '../options';
 import type { Registrar } from '../registrar';
 import type { ResolvedTarget } from '../target';
 import { core, missingApi, type ActorStats } from './core-api';
-import { ActorSet, addSystemTransport, crash, nameOf, pidOf, ensureRuntime, eventually, shutdownRuntime } from './runtime-env';
+import { ActorSet, addSystemTransport, crash, deathNoticed, nameOf, pidOf, ensureRuntime, eventually, shutdownRuntime } from './runtime-env';
 import { registerBeyondTests } from './beyond.tests';
 import { registerFaultTests } from './faults.tests';
 import type { SystemKit } from './kit';
@@ -282,6 +282,10 @@ function registerSystemTestsOn(r: Registrar, ctx: SystemSuiteContext, device: 'c
     const ref = produce(p, 'make', recipe('float32', [MiB]));
     await core.wait([ref], { timeoutMs: deadline });
     await crash(p);
+    // SIGKILL is delivered asynchronously: until the process is gone its memory is still there,
+    // and a one-sided read of it (cuda-ipc maps it) rightly succeeds. "Before the transfer"
+    // means after the death: wait for the driver to see it.
+    t.true(await deathNoticed(p, deadline), 'the driver did not notice the producer\'s death');
     const s = await settleWithin(core.get(c.fp.remote(ref)), deadline);
     t.is(s.status, 'rejected', `consumer call ${s.status} after the producer died`);
     if (s.status === 'rejected') {
