@@ -13,9 +13,9 @@ import { SIZES, type Measurement } from './harness/stats';
 import { writeReport } from './harness/report';
 import { memcpyBaseline, socketBaselines } from './baselines/socket';
 import { torchGlooBaseline } from './baselines/torch-gloo';
-import { compareActorPaths, emptyCallRtt, type ActorPath } from './suites/runtime-paths';
+import { emptyCallRtt } from './suites/runtime-paths';
 import { BenchActor } from './suites/bench-actor';
-import { transportSections } from './suites/transports';
+import { sectionPaths, transportSections } from './suites/transports';
 import { multihostPaths } from './multihost/multihost-paths';
 
 async function main(): Promise<void> {
@@ -55,19 +55,7 @@ async function main(): Promise<void> {
     }
     const a = await spawn(BenchActor, { name: 'bench-sender' });
     const b = await spawn(BenchActor, { name: 'bench-receiver' });
-    const undo: Array<() => Promise<void>> = [];
-    const paths: ActorPath[] = [{ label: 'object store (actor to actor)' }];
-    for (const section of sections) {
-      try {
-        if (section.setup) undo.push(await section.setup(a, b));
-        paths.push(...section.paths);
-      } catch (err) {
-        process.stderr.write(`  ${section.name} paths skipped: ${(err as Error).message}\n`);
-      }
-    }
-    process.stderr.write(`actor to actor, interleaved: ${paths.map((p) => p.label).join(' | ')}\n`);
-    log(await compareActorPaths(a, b, paths, sizes));
-    for (const u of undo) await u();
+    log(await sectionPaths(a, b, sections, sizes, (line) => process.stderr.write(`${line}\n`)));
   } finally {
     await shutdown();
   }

@@ -10,9 +10,8 @@ import { init, shutdown, spawn } from '@tensorwire/core';
 import { SlurmLauncher } from '@tensorwire/slurm';
 import { clusterUnavailable, startCluster } from '@tensorwire/slurm/testing';
 import type { Measurement } from '../harness/stats';
-import { compareActorPaths, type ActorPath } from '../suites/runtime-paths';
 import { BenchActor } from '../suites/bench-actor';
-import type { Section } from '../suites/transports';
+import { sectionPaths, type Section } from '../suites/transports';
 
 export async function multihostPaths(
   sections: readonly Section[],
@@ -33,18 +32,7 @@ export async function multihostPaths(
     try {
       const a = await spawn(BenchActor, { name: 'bench-sender', node: cluster.nodes[0] });
       const b = await spawn(BenchActor, { name: 'bench-receiver', node: cluster.nodes[1] });
-      const undo: Array<() => Promise<void>> = [];
-      const paths: ActorPath[] = [{ label: 'object store (actor to actor)' }];
-      for (const section of sections) {
-        try {
-          if (section.setup) undo.push(await section.setup(a, b));
-          paths.push(...section.paths);
-        } catch (err) {
-          say(`  ${section.name} paths skipped: ${(err as Error).message}`);
-        }
-      }
-      const out = await compareActorPaths(a, b, paths, sizes);
-      for (const u of undo) await u();
+      const out = await sectionPaths(a, b, sections, sizes, say);
       return out.map((m) => ({ ...m, path: `2 hosts: ${m.path}` }));
     } finally {
       await shutdown({ graceMs: 0 });

@@ -9,7 +9,7 @@ import { createCollectiveGroup, destroyCollectiveGroup, type ActorHandle } from 
 import type {} from '@tensorwire/gloo';
 import type {} from '@tensorwire/nixl';
 import { measurement, type Measurement } from '../harness/stats';
-import type { ActorPath } from './runtime-paths';
+import { compareActorPaths, type ActorPath } from './runtime-paths';
 import type { BenchActor } from './bench-actor';
 
 export interface Section {
@@ -77,4 +77,32 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
     });
   }
   return sections;
+}
+
+/**
+ * The object store and every section's GPU-object paths between `a` and `b`, interleaved
+ * (compareActorPaths), each section set up first and undone after; a section whose setup fails
+ * is skipped with a line to `say`. Shared by the one-host and the two-host runs.
+ */
+export async function sectionPaths(
+  a: ActorHandle<BenchActor>,
+  b: ActorHandle<BenchActor>,
+  sections: readonly Section[],
+  sizes: readonly number[],
+  say: (line: string) => void,
+): Promise<Measurement[]> {
+  const undo: Array<() => Promise<void>> = [];
+  const paths: ActorPath[] = [{ label: 'object store (actor to actor)' }];
+  for (const section of sections) {
+    try {
+      if (section.setup) undo.push(await section.setup(a, b));
+      paths.push(...section.paths);
+    } catch (err) {
+      say(`  ${section.name} paths skipped: ${(err as Error).message}`);
+    }
+  }
+  say(`actor to actor, interleaved: ${paths.map((p) => p.label).join(' | ')}`);
+  const out = await compareActorPaths(a, b, paths, sizes);
+  for (const u of undo) await u();
+  return out;
 }
