@@ -19,7 +19,7 @@ import { createCollectiveGroup, destroyCollectiveGroup, free, get, getTransport,
 import { availability, driverLibraryPath } from '@tensorwire/cuda';
 import { mockLibraryPath } from '@tensorwire/cuda/testing';
 import { markdownTable } from '../harness/report';
-import { measurement, repsFor, sizeLabel, type Measurement } from '../harness/stats';
+import { measurement, repsFor, sampleInterleaved, sizeLabel, type Measurement } from '../harness/stats';
 import { hostDeviceCopies, inProcessDtoD } from './device-copies';
 import { crossProcessDtoD } from './ipc-baseline';
 import { GpuBenchActor } from './gpu-bench-actor';
@@ -62,15 +62,7 @@ async function actorPaths(a: ActorHandle<GpuBenchActor>, b: ActorHandle<GpuBench
         },
       ]),
     ];
-    const samples = runs.map((): number[] => []);
-    const reps = repsFor(n);
-    for (let r = -Math.min(3, reps); r < reps; r++) {
-      for (let i = 0; i < runs.length; i++) {
-        const t0 = process.hrtime.bigint();
-        await runs[i]![1]();
-        if (r >= 0) samples[i]!.push(Number(process.hrtime.bigint() - t0));
-      }
-    }
+    const samples = await sampleInterleaved(runs.map(([, run]) => run), repsFor(n));
     runs.forEach(([label], i) => out.push(measurement(label, n, samples[i]!)));
   }
   return out;

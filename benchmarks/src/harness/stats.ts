@@ -23,6 +23,23 @@ export async function sample(fn: () => Promise<unknown> | unknown, reps: number,
   return out;
 }
 
+/**
+ * Times each of `runs` `reps` times, the runs taking turns rep by rep after up to 3 untimed
+ * rounds, so drift of a noisy machine (GC, other load) falls on all of them alike. Returns the
+ * samples in ns, one array per run.
+ */
+export async function sampleInterleaved(runs: ReadonlyArray<() => Promise<unknown>>, reps: number): Promise<number[][]> {
+  const samples = runs.map((): number[] => []);
+  for (let r = -Math.min(3, reps); r < reps; r++) {
+    for (let i = 0; i < runs.length; i++) {
+      const t0 = process.hrtime.bigint();
+      await runs[i]!();
+      if (r >= 0) samples[i]!.push(Number(process.hrtime.bigint() - t0));
+    }
+  }
+  return samples;
+}
+
 /** Repetitions for a transfer of `bytes`: many for small, few for large. */
 export function repsFor(bytes: number): number {
   if (bytes <= 1 << 10) return 200;

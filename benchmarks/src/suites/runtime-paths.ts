@@ -3,7 +3,7 @@
  * through the object store or as a GPU object over a transport.
  */
 import { free, get, spawn, type ActorHandle, type TensorTransportName } from '@tensorwire/core';
-import { measurement, repsFor, sample, type Measurement } from '../harness/stats';
+import { measurement, repsFor, sample, sampleInterleaved, type Measurement } from '../harness/stats';
 import { BenchActor } from './bench-actor';
 
 export async function emptyCallRtt(reps = 2000): Promise<Measurement> {
@@ -46,15 +46,7 @@ export async function compareActorPaths(
         await free(ref);
       };
     });
-    const samples: number[][] = paths.map(() => []);
-    const reps = repsFor(n);
-    for (let r = -Math.min(3, reps); r < reps; r++) {
-      for (let i = 0; i < runs.length; i++) {
-        const t0 = process.hrtime.bigint();
-        await runs[i]!();
-        if (r >= 0) samples[i]!.push(Number(process.hrtime.bigint() - t0));
-      }
-    }
+    const samples = await sampleInterleaved(runs, repsFor(n));
     paths.forEach((p, i) => out.push(measurement(p.label, n, samples[i]!)));
   }
   return out;
