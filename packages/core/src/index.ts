@@ -47,6 +47,7 @@ export { init, shutdown, isInitialized, type ShutdownOptions } from './api/lifec
 export { get, put, wait, free } from './api/objects';
 export { spawn, kill, actorStats, objectStoreStats, type SpawnRest } from './api/actors';
 export { emptyRegistered } from './api/registered-memory';
+export { keep } from './gpu/borrowed-args';
 export {
   createCollectiveGroup, destroyCollectiveGroup, destroyAllCollectiveGroups, getCollectiveGroups,
   allreduce, broadcast, barrier, waitTensorFreed,

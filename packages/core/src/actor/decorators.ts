@@ -46,6 +46,18 @@ export interface MethodOptions {
    * ```
    */
   collectiveGroup?: string;
+  /**
+   * Keep every tensor this method receives as a GPU-object argument after the call ends. By
+   * default those tensors are lent to the call: their memory is reused for the next transfer
+   * once the call is over, and they throw if used later (see `keep()` to keep a single one).
+   *
+   * @example
+   * ```ts
+   * @method({ keepArgs: true })
+   * load(weights: Tensor[]): void { this.weights = weights; }
+   * ```
+   */
+  keepArgs?: boolean;
 }
 
 /** Metadata stored on an actor class. */
@@ -163,6 +175,9 @@ export function method(options: MethodOptions = {}): ActorMethodDecorator {
   }
   checkTransportNameAtDefinition(options.tensorTransport, '@method()');
   checkGroupName(options.collectiveGroup, '@method()');
+  if (options.keepArgs !== undefined && typeof options.keepArgs !== 'boolean') {
+    throw new InvalidArgumentError(`@method({ keepArgs }) takes true or false, got ${JSON.stringify(options.keepArgs)}`);
+  }
   const own: MethodOptions = { ...options };
   return ((target: object, keyOrContext: string | symbol | DecoratorContext) => {
     if (isStandardContext(keyOrContext)) {

@@ -9,6 +9,7 @@ import { tensorMetas, type GpuResult } from './gpu-object';
 import type { Tensor } from '../tensor/tensor';
 import { TensorStore } from './tensor-store';
 import { Registrations } from './registrations';
+import { markKept } from './borrowed-args';
 import { getTransport } from '../transport/registry';
 import type { EndpointCache } from '../transport/endpoints';
 import type { Logger } from '../log/logger';
@@ -58,6 +59,8 @@ export class GpuResults {
         }
       }
     }
+    // Tensors a call received and now returns (or puts) as a GPU object stay with the object.
+    markKept(tensors);
     this.tensors.add(objectId, tensors, transport, descriptor);
     let bytes = 0;
     for (const t of tensors) bytes += t.nbytes;

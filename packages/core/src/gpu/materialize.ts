@@ -17,6 +17,7 @@ import { transportErrorKind } from '../transport/transport-error';
 import { asOneSided } from './transfer-mode';
 import { receiveDevices } from './receive-device';
 import { readObject } from './registrations';
+import type { ReceivePool } from './receive-pool';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
@@ -42,11 +43,15 @@ export interface Materialized {
 
 /**
  * Allocate receive tensors on `devices` (see receive-device.ts); CPU ones from the transport's
- * registered pool when it has one.
+ * registered pool when it has one. With `lend` (a call's arguments), CPU memory is taken from
+ * that receive pool, whose buffers come back when the call ends (borrowed-args.ts).
  */
-function allocate(metas: TensorMeta[], devices: readonly string[], endpoint?: OneSidedEndpoint): Tensor[] {
+function allocate(metas: TensorMeta[], devices: readonly string[], endpoint?: OneSidedEndpoint, lend?: ReceivePool): Tensor[] {
   return metas.map((m, i) => {
     const device = devices[i];
+    if (device === 'cpu' && m.nbytes > 0 && lend) {
+      return Tensor.fromBytes(lend.take(m.nbytes, endpoint), m.dtype, m.shape);
+    }
     if (device === 'cpu' && endpoint?.allocate && m.nbytes > 0) {
       return Tensor.fromBytes(endpoint.allocate(m.nbytes), m.dtype, m.shape);
     }
@@ -71,8 +76,9 @@ function transferError(gpu: GpuObjectInfo, selfName: string, err: unknown): Tran
  * The value of `r` for this process. With `into` (`get(ref, { into })`), the object's tensors
  * land in those tensors: received or read straight into them, or copied in on the paths that
  * bring a copy anyway; the value is then made of them, and nothing is allocated for tensors.
+ * With `lend` (a call's arguments), received CPU tensors take their memory from that pool.
  */
-export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: Tensor[]): Promise<Materialized> {
+export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: Tensor[], lend?: ReceivePool): Promise<Materialized> {
   const hooks = deps.decodeHooks;
   const skeletonOf = (gpu: GpuObjectInfo): unknown => deps.serializer.decode(gpu.skeleton, hooks);
   if (into && r.k !== 'error' && r.k !== 'value') checkInto(r.gpu.objectId, r.gpu.metas, intoMetas(into));
@@ -108,7 +114,7 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: 
       if (!group) {
         throw transferError(r.gpu, deps.selfName, new Error(`this actor is not (or no longer) in collective group '${r.group}'`));
       }
-      const dst = into ?? allocate(r.gpu.metas, receiveDevices(r.gpu, deps.selfName));
+      const dst = into ?? allocate(r.gpu.metas, receiveDevices(r.gpu, deps.selfName), undefined, lend);
       try {
         await withTimeout(group.recv(dst, r.srcRank, r.tag), r.timeoutMs, `recv of ${r.gpu.objectId}`);
       } catch (err) {
@@ -125,7 +131,7 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: 
       let dst: Tensor[];
       try {
         const ep = asOneSided(await deps.endpoint(r.gpu.transport), r.gpu.transport);
-        dst = into ?? allocate(r.gpu.metas, devices, ep);
+        dst = into ?? allocate(r.gpu.metas, devices, ep, lend);
         await readObject(ep, r.gpu.descriptor, dst, r.timeoutMs);
       } catch (err) {
         throw transferError(r.gpu, deps.selfName, err);

@@ -27,6 +27,7 @@ const ENVELOPE_HOOKS = { dropUndefinedProperties: true } as const;
 
 /** Frames up to this size are copied into one buffer and written with a single write. */
 const SMALL_FRAME = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export type Handler = (body: any, conn: Connection) => unknown;
 
@@ -142,6 +143,20 @@ export class Connection extends EventEmitter {
   notify(type: string, body?: unknown): void {
     if (this.closedWith) return;
     this.write({ t: type, b: body });
+  }
+
+  /**
+   * Run `fn` once everything sent so far has been handed to the socket: large frames are
+   * written from their owners' memory, which must not be reused before. Runs after the small
+   * frames of this tick are flushed; at once (next tick) when nothing is pending, and also when
+   * the connection closes first.
+   */
+  afterWrites(fn: () => void): void {
+    process.nextTick(() => {
+      if (this.closedWith || this.socket.destroyed || this.socket.writableLength === 0) return fn();
+      // Writes complete in order: this empty one's callback runs after all that came before.
+      this.socket.write(EMPTY, () => fn());
+    });
   }
 
   /** Close the connection; pending requests fail with `reason`. */

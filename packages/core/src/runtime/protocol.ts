@@ -75,6 +75,11 @@ export interface ActorStats {
   tensors: number;
   /** Received tensor copies currently held for running calls. */
   receivedCopies: number;
+  /**
+   * The receive pool that calls' GPU-object arguments take their CPU memory from: bytes cached
+   * for reuse, takes served from it (hits) and takes that allocated (misses).
+   */
+  receivePool?: { cachedBytes: number; hits: number; misses: number };
   /** Sends in flight. */
   pendingTransfers: number;
   /** Live registrations with one-sided transports (shared by the objects holding their tensors). */

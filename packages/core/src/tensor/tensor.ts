@@ -34,6 +34,19 @@ import {
   type TypedArray,
 } from './dtypes';
 
+const DETACHED_WHY =
+  'the memory of this tensor was given back (it was received as a GPU-object argument of a call that has ended); ' +
+  'call keep(tensor) inside the method to keep a received tensor, or clone it';
+
+/**
+ * Release `t` as `release()` does, with `why` as the message of later uses (core's receive
+ * path: tensors lent to a call for its duration).
+ */
+export function releaseWithReason(t: Tensor, why: string): void {
+  t['_releasedWhy'] = why;
+  t.release();
+}
+
 /** Options accepted by the factories. */
 export interface TensorOptions {
   /** Element type; float32 when omitted. */
@@ -117,6 +130,8 @@ export class Tensor implements TransportTensor {
   private readonly _storage: DeviceBuffer | undefined;
   /** CPU tensors: release() was called (device tensors track release on their DeviceBuffer). */
   private _released = false;
+  /** Why the tensor was released, when not by `release()` (see {@link releaseWithReason}). */
+  private _releasedWhy: string | undefined;
 
   /**
    * Wrap `data` (no copy for CPU). `shape` defaults to `[data.length]`; `options.dtype` is
@@ -392,9 +407,14 @@ export class Tensor implements TransportTensor {
   }
 
   private assertLive(what: string): void {
-    if (this._storage !== undefined) assertLive(this._storage, what);
-    else if (this._released) {
-      throw new RuntimeStateError(`${what}: this CPU tensor was released (tensor.release()); make a new tensor`);
+    if (this._storage !== undefined) {
+      if (this._releasedWhy !== undefined && isReleased(this._storage)) throw new RuntimeStateError(`${what}: ${this._releasedWhy}`);
+      assertLive(this._storage, what);
+    } else if (this._released) {
+      throw new RuntimeStateError(`${what}: ${this._releasedWhy ?? 'this CPU tensor was released (tensor.release()); make a new tensor'}`);
+    } else if (this._data !== undefined && this._data.byteLength === 0 && this.numel > 0) {
+      // A view (reshape) of a tensor whose memory went back to a receive pool: its array was detached.
+      throw new RuntimeStateError(`${what}: ${DETACHED_WHY}`);
     }
   }
 

@@ -17,6 +17,8 @@ import type { Logger } from '../log/logger';
 import { asTwoSided } from '../gpu/transfer-mode';
 import { installProducerHandlers } from '../gpu/producer-handlers';
 import { materialize, type Materialized, type MaterializeDeps } from '../gpu/materialize';
+import { ReceivePool } from '../gpu/receive-pool';
+import { giveBackReceived } from '../gpu/borrowed-args';
 import { EndpointCache } from '../transport/endpoints';
 import { OBJECT_STORE } from '../transport/registry';
 import type { CollectiveGroup } from '../transport/spi';
@@ -43,6 +45,8 @@ export class WorkerRuntime {
   private readonly queue: QueuedCall[] = [];
   private running = 0;
   private receivedCopies = 0;
+  /** Memory that calls receive their GPU-object arguments into, reused from call to call. */
+  private readonly receivePool = new ReceivePool();
   private deps!: MaterializeDeps;
   /** The driver answered the hello (before that, a closed connection may be retried). */
   welcomed = false;
@@ -120,6 +124,7 @@ export class WorkerRuntime {
       ...this.gpu.tensors.stats(),
       ...this.gpu.registrations.stats(),
       receivedCopies: this.receivedCopies,
+      receivePool: this.receivePool.stats(),
       groups: [...this.groups.keys()],
       deviceMemory: deviceMemoryStats(),
       ...(process.env.CUDA_VISIBLE_DEVICES !== undefined ? { cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES } : {}),
@@ -192,7 +197,19 @@ export class WorkerRuntime {
       }
     } finally {
       this.receivedCopies -= received;
+      if (received > 0) this.giveBackArgs(msg.method, materialized);
     }
+  }
+
+  /**
+   * The call is over: give back the tensors it received (borrowed-args.ts) once everything it
+   * sent is written (its result or a put may still be going out from their memory), unless the
+   * method declared `keepArgs`.
+   */
+  private giveBackArgs(method: string, materialized: Map<string, Materialized>): void {
+    if (actorMeta(this.instance.constructor)?.methods.get(method)?.keepArgs) return;
+    const tensors = [...materialized.values()].flatMap((m) => m.received);
+    this.conn.afterWrites(() => giveBackReceived(tensors, this.receivePool));
   }
 
   private readIds(resolved: Record<string, ResolvedRef>): string[] {
@@ -227,7 +244,7 @@ export class WorkerRuntime {
 
   private async materializeMap(resolved: Record<string, ResolvedRef>): Promise<Map<string, Materialized>> {
     const entries = Object.entries(resolved);
-    const done = await Promise.all(entries.map(([, r]) => materialize(r, this.deps)));
+    const done = await Promise.all(entries.map(([, r]) => materialize(r, this.deps, undefined, this.receivePool)));
     return new Map(entries.map(([id], i) => [id, done[i]!]));
   }
 
