@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { measurement, repsFor, sample, type Measurement } from '../harness/stats';
+import { LABELS } from '../harness/labels';
 
 export async function socketBaselines(sizes: readonly number[], rttReps = 2000): Promise<{ rtt: Measurement; transfers: Measurement[] }> {
   const file = path.join(os.tmpdir(), `tw-bench-${process.pid}.sock`);
@@ -51,9 +52,9 @@ export async function socketBaselines(sizes: readonly number[], rttReps = 2000):
       sock.write(req);
     });
 
-  const rtt = measurement('bare unix socket round trip', 1, await sample(() => request(1), rttReps, 200));
+  const rtt = measurement(LABELS.socketRtt, 1, await sample(() => request(1), rttReps, 200));
   const transfers: Measurement[] = [];
-  for (const n of sizes) transfers.push(measurement('bare unix socket', n, await sample(() => request(n), repsFor(n))));
+  for (const n of sizes) transfers.push(measurement(LABELS.socket, n, await sample(() => request(n), repsFor(n))));
   sock.destroy();
   child.kill();
   server.close();
@@ -67,7 +68,7 @@ export async function memcpyBaseline(sizes: readonly number[]): Promise<Measurem
   for (const n of sizes) {
     const src = Buffer.alloc(n, 3);
     const dst = Buffer.allocUnsafe(n);
-    out.push(measurement('memcpy (Buffer.copy)', n, await sample(() => src.copy(dst), repsFor(n) * 2)));
+    out.push(measurement(LABELS.memcpy, n, await sample(() => src.copy(dst), repsFor(n) * 2)));
   }
   return out;
 }

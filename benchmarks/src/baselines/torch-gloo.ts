@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { measurement, type Measurement } from '../harness/stats';
+import { LABELS } from '../harness/labels';
 
 const PYTHON = process.env.TENSORWIRE_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -20,5 +21,5 @@ export function torchGlooBaseline(sizes: readonly number[], reps = 7): Measureme
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { bytes: number; medianUs: number; reps: number })
-    .map((r) => ({ ...measurement('torch.distributed gloo send/recv', r.bytes, [r.medianUs * 1000]), reps: r.reps }));
+    .map((r) => ({ ...measurement(LABELS.torchGloo, r.bytes, [r.medianUs * 1000]), reps: r.reps }));
 }

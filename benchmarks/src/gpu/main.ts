@@ -23,7 +23,8 @@ import { measurement, repsFor, sampleInterleaved, sizeLabel, type Measurement } 
 import { hostDeviceCopies, inProcessDtoD } from './device-copies';
 import { crossProcessDtoD } from './ipc-baseline';
 import { GpuBenchActor } from './gpu-bench-actor';
-import { evaluateTargets, targetsTable } from './targets';
+import { evaluateTargets } from './targets';
+import { targetsTable } from '../harness/targets-table';
 
 const GPU_SIZES = [1 << 10, 1 << 20, 64 << 20, 256 << 20, 1 << 30];
 const STORE_CPU = 'CPU tensor, object store (actor to actor)';

@@ -1,12 +1,7 @@
 /** The GPU section's targets (issue 10), each printed as met / not met from one run's figures. */
 import { ratio } from '../harness/report';
 import type { Measurement } from '../harness/stats';
-
-export interface TargetResult {
-  target: string;
-  value: string;
-  met: boolean | undefined;
-}
+import type { TargetResult } from '../harness/targets-table';
 
 const find = (rs: readonly Measurement[], p: string, n: number): Measurement | undefined => rs.find((r) => r.path === p && r.bytes === n);
 
@@ -24,9 +19,4 @@ export function evaluateTargets(rs: readonly Measurement[], labels: { cudaIpc: s
     met: gpu && cpu ? gpu.medianUs <= cpu.medianUs : undefined,
   });
   return out;
-}
-
-export function targetsTable(ts: readonly TargetResult[]): string {
-  const mark = (m: boolean | undefined): string => (m === undefined ? 'not measured' : m ? 'met' : 'NOT MET');
-  return ['| target | measured | |', '|---|---|---|', ...ts.map((t) => `| ${t.target} | ${t.value} | ${mark(t.met)} |`)].join('\n');
 }

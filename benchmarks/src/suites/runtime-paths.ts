@@ -5,10 +5,11 @@
 import { free, get, spawn, type ActorHandle, type TensorTransportName } from '@tensorwire/core';
 import { measurement, repsFor, sample, sampleInterleaved, type Measurement } from '../harness/stats';
 import { BenchActor } from './bench-actor';
+import { LABELS } from '../harness/labels';
 
 export async function emptyCallRtt(reps = 2000): Promise<Measurement> {
   const a = await spawn(BenchActor);
-  const m = measurement('empty actor call round trip', 0, await sample(() => get(a.noop.remote()), reps, 300));
+  const m = measurement(LABELS.emptyCall, 0, await sample(() => get(a.noop.remote()), reps, 300));
   return m;
 }
 

@@ -11,6 +11,7 @@ import type {} from '@tensorwire/nixl';
 import { measurement, type Measurement } from '../harness/stats';
 import { compareActorPaths, type ActorPath } from './runtime-paths';
 import type { BenchActor } from './bench-actor';
+import { LABELS } from '../harness/labels';
 
 export interface Section {
   name: string;
@@ -49,9 +50,9 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
         const rows = bare.results.map((r: { size: number; reps: number; medianOneWayUs: number }) => ({
           bytes: r.size, reps: r.reps, medianUs: r.medianOneWayUs,
         }));
-        return fromBare('bare gloo send/recv (ceiling)', rows);
+        return fromBare(LABELS.bareGloo, rows);
       },
-      paths: [{ label: 'gloo GPU object (actor to actor)', transport: 'gloo' }],
+      paths: [{ label: LABELS.glooObject, transport: 'gloo' }],
       async setup(a, b) {
         const group = await createCollectiveGroup([a, b], { backend: 'gloo' });
         return () => destroyCollectiveGroup(group);
@@ -66,13 +67,13 @@ export function transportSections(skip: ReadonlySet<string>): Section[] {
         const node = await nixl.runBareUcxRead({ sizes, reps: 10, pool: false });
         const pool = await nixl.runBareUcxRead({ sizes, reps: 10, pool: true });
         return [
-          ...fromBare('bare UCX read, Node memory (ceiling)', node.rows),
-          ...fromBare('bare UCX read, pool memory (ceiling)', pool.rows),
+          ...fromBare(LABELS.bareUcxNode, node.rows),
+          ...fromBare(LABELS.bareUcxPool, pool.rows),
         ];
       },
       paths: [
-        { label: 'nixl GPU object, Node memory', transport: 'nixl' },
-        { label: 'nixl GPU object, pool memory', transport: 'nixl', registered: true },
+        { label: LABELS.nixlNode, transport: 'nixl' },
+        { label: LABELS.nixlPool, transport: 'nixl', registered: true },
       ],
     });
   }
@@ -92,7 +93,7 @@ export async function sectionPaths(
   say: (line: string) => void,
 ): Promise<Measurement[]> {
   const undo: Array<() => Promise<void>> = [];
-  const paths: ActorPath[] = [{ label: 'object store (actor to actor)' }];
+  const paths: ActorPath[] = [{ label: LABELS.objectStore }];
   for (const section of sections) {
     try {
       if (section.setup) undo.push(await section.setup(a, b));
