@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   await init();
   try {
     process.stderr.write('runtime\n');
-    log([await emptyCallRtt()]);
+    log([await emptyCallRtt((line) => process.stderr.write(`${line}\n`))]);
     for (const section of sections) {
       process.stderr.write(`${section.name} ceiling\n`);
       try {

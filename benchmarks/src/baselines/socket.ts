@@ -1,6 +1,8 @@
 /**
  * Bare Unix-socket baselines measured in the same run as the runtime paths: a round trip of a
- * tiny message between two processes, and moving N bytes from one process to another.
+ * tiny message between two processes, and moving N bytes from one process to another. Both
+ * warm up as the runtime paths do (harness/warmup.ts), so the ratios compare warm code with
+ * warm code.
  */
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { measurement, repsFor, sample, type Measurement } from '../harness/stats';
+import { warmupFor } from '../harness/warmup';
 import { LABELS } from '../harness/labels';
 
 export async function socketBaselines(sizes: readonly number[], rttReps = 2000): Promise<{ rtt: Measurement; transfers: Measurement[] }> {
@@ -52,9 +55,9 @@ export async function socketBaselines(sizes: readonly number[], rttReps = 2000):
       sock.write(req);
     });
 
-  const rtt = measurement(LABELS.socketRtt, 1, await sample(() => request(1), rttReps, 200));
+  const rtt = measurement(LABELS.socketRtt, 1, await sample(() => request(1), rttReps, warmupFor(1)));
   const transfers: Measurement[] = [];
-  for (const n of sizes) transfers.push(measurement(LABELS.socket, n, await sample(() => request(n), repsFor(n))));
+  for (const n of sizes) transfers.push(measurement(LABELS.socket, n, await sample(() => request(n), repsFor(n), warmupFor(n))));
   sock.destroy();
   child.kill();
   server.close();

@@ -63,7 +63,7 @@ async function actorPaths(a: ActorHandle<GpuBenchActor>, b: ActorHandle<GpuBench
         },
       ]),
     ];
-    const samples = await sampleInterleaved(runs.map(([, run]) => run), repsFor(n));
+    const { samples } = await sampleInterleaved(runs.map(([, run]) => run), repsFor(n));
     runs.forEach(([label], i) => out.push(measurement(label, n, samples[i]!)));
   }
   return out;

@@ -1,4 +1,5 @@
 /** Small statistics helpers for benchmark samples (times in nanoseconds as numbers). */
+import { fixedWarmup, warmUp, type WarmupPolicy, type WarmupReport } from './warmup';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -11,9 +12,12 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-/** Time `fn` `reps` times after `warmup` untimed runs; returns the samples in ns. */
-export async function sample(fn: () => Promise<unknown> | unknown, reps: number, warmup = Math.min(3, reps)): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
+/**
+ * Time `fn` `reps` times after a warm-up (a count of untimed runs, or a {@link WarmupPolicy});
+ * returns the samples in ns.
+ */
+export async function sample(fn: () => Promise<unknown> | unknown, reps: number, warmup: number | WarmupPolicy = Math.min(3, reps)): Promise<number[]> {
+  await warmUp([fn], typeof warmup === 'number' ? fixedWarmup(warmup) : warmup);
   const out: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
@@ -23,21 +27,34 @@ export async function sample(fn: () => Promise<unknown> | unknown, reps: number,
   return out;
 }
 
+/** Samples of interleaved runs, and what their warm-up did. */
+export interface Interleaved {
+  /** ns, one array per run */
+  samples: number[][];
+  warmup: WarmupReport;
+}
+
 /**
- * Times each of `runs` `reps` times, the runs taking turns rep by rep after up to 3 untimed
- * rounds, so drift of a noisy machine (GC, other load) falls on all of them alike. Returns the
- * samples in ns, one array per run.
+ * Times each of `runs` `reps` times, the runs taking turns rep by rep after a warm-up in which
+ * they take turns too (by default 3 untimed rounds; the transfer paths pass
+ * {@link warmupFor}'s policy, which warms up until steady), so drift of a noisy machine (GC,
+ * other load) falls on all of them alike.
  */
-export async function sampleInterleaved(runs: ReadonlyArray<() => Promise<unknown>>, reps: number): Promise<number[][]> {
+export async function sampleInterleaved(
+  runs: ReadonlyArray<() => Promise<unknown>>,
+  reps: number,
+  warmup: WarmupPolicy = fixedWarmup(Math.min(3, reps)),
+): Promise<Interleaved> {
+  const report = await warmUp(runs, warmup);
   const samples = runs.map((): number[] => []);
-  for (let r = -Math.min(3, reps); r < reps; r++) {
+  for (let r = 0; r < reps; r++) {
     for (let i = 0; i < runs.length; i++) {
       const t0 = process.hrtime.bigint();
       await runs[i]!();
-      if (r >= 0) samples[i]!.push(Number(process.hrtime.bigint() - t0));
+      samples[i]!.push(Number(process.hrtime.bigint() - t0));
     }
   }
-  return samples;
+  return { samples, warmup: report };
 }
 
 /** Repetitions for a transfer of `bytes`: many for small, few for large. */
@@ -66,9 +83,11 @@ export interface Measurement {
   /** bytes / median time, in GB/s (1e9 bytes per second) */
   gbps: number;
   reps: number;
+  /** The untimed reps before (see harness/warmup.ts), where the run reports them. */
+  warmup?: WarmupReport;
 }
 
-export function measurement(path: string, bytes: number, samplesNs: readonly number[]): Measurement {
+export function measurement(path: string, bytes: number, samplesNs: readonly number[], warmup?: WarmupReport): Measurement {
   const med = median(samplesNs);
   return {
     path,
@@ -77,5 +96,6 @@ export function measurement(path: string, bytes: number, samplesNs: readonly num
     p90Us: percentile(samplesNs, 90) / 1000,
     gbps: bytes / med,
     reps: samplesNs.length,
+    ...(warmup ? { warmup } : {}),
   };
 }

@@ -103,7 +103,7 @@ export async function sectionPaths(
     }
   }
   say(`actor to actor, interleaved: ${paths.map((p) => p.label).join(' | ')}`);
-  const out = await compareActorPaths(a, b, paths, sizes);
+  const out = await compareActorPaths(a, b, paths, sizes, say);
   for (const u of undo) await u();
   return out;
 }
