@@ -40,4 +40,9 @@ export class BenchActor {
   }
 
   noop(): void {}
+
+  /** A small result, as Ray's microbenchmark actor's `small_value` (returns b"ok"). */
+  smallValue(): string {
+    return 'ok';
+  }
 }
