@@ -68,6 +68,7 @@ export function repsFor(bytes: number): number {
 export const SIZES = [1 << 10, 1 << 20, 64 << 20, 256 << 20] as const;
 
 export function sizeLabel(bytes: number): string {
+  if (bytes >= 1 << 30 && bytes % (1 << 30) === 0) return `${bytes / (1 << 30)} GiB`;
   if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
   if (bytes >= 1 << 10) return `${bytes / (1 << 10)} KiB`;
   return `${bytes} B`;

@@ -45,4 +45,17 @@ export class BenchActor {
   smallValue(): string {
     return 'ok';
   }
+
+  /**
+   * A fresh tensor of `nbytes` ones per call (Ray RDT's benchmark: `torch.ones(size, int8)` per
+   * send), every byte written as torch.ones writes them.
+   */
+  make(nbytes: number): Tensor {
+    return new Tensor(new Uint8Array(nbytes).fill(1), [nbytes], { dtype: 'uint8' });
+  }
+
+  /** Receive a tensor and read its first element (Ray RDT's `recv`: `tensor[0].item()`). */
+  recv(t: Tensor): number {
+    return Number(t.data[0]);
+  }
 }
