@@ -1,9 +1,15 @@
-/** Writes a run's measurements as JSON, a Markdown table (with ratios) and an SVG plot. */
+/** Writes a run's measurements as JSON, Markdown tables (transfers, targets, other shapes) and an SVG plot. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sizeLabel, type Measurement } from './stats';
 
-export function markdownTable(results: readonly Measurement[]): string {
+/** A row of the transfer table that did not run, with why and how to get it. */
+export interface SkippedRow {
+  path: string;
+  why: string;
+}
+
+export function markdownTable(results: readonly Measurement[], skipped: readonly SkippedRow[] = []): string {
   const sizes = [...new Set(results.filter((r) => r.bytes > 1).map((r) => r.bytes))].sort((a, b) => a - b);
   const paths = [...new Set(results.filter((r) => r.bytes > 1).map((r) => r.path))];
   const cell = (p: string, n: number): string => {
@@ -15,6 +21,7 @@ export function markdownTable(results: readonly Measurement[]): string {
     `| path | ${sizes.map(sizeLabel).join(' | ')} |`,
     `|---|${sizes.map(() => '---').join('|')}|`,
     ...paths.map((p) => `| ${p} | ${sizes.map((n) => cell(p, n)).join(' | ')} |`),
+    ...skipped.map((s) => `| ${s.path} | skipped: ${s.why} |${sizes.slice(1).map(() => ' |').join('')}`),
   ];
   const latency = results.filter((r) => r.bytes <= 1);
   if (latency.length) {
@@ -69,14 +76,33 @@ export function svgPlot(results: readonly Measurement[], title: string): string 
   return out.join('\n');
 }
 
-export function writeReport(dir: string, results: readonly Measurement[], machine: string): string[] {
+/** A run as written to latest.json: the machine, the transfer measurements, and whatever else it measured. */
+export interface RunRecord {
+  machine: string;
+  results: readonly Measurement[];
+  skipped?: readonly SkippedRow[];
+  [more: string]: unknown;
+}
+
+/** A titled Markdown section of latest.md after the transfer table (targets, other shapes). */
+export interface ReportSection {
+  title: string;
+  markdown: string;
+}
+
+export function writeReport(dir: string, run: RunRecord, sections: readonly ReportSection[] = []): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const when = new Date().toISOString();
   const json = path.join(dir, 'latest.json');
   const md = path.join(dir, 'latest.md');
   const svg = path.join(dir, 'latest.svg');
-  fs.writeFileSync(json, JSON.stringify({ when, machine, results }, null, 2) + '\n');
-  fs.writeFileSync(md, `# tensorwire benchmark run\n\n${when} on ${machine}\n\nThroughput is bytes / median time (GB/s = 1e9 B/s); 1 KiB shows the median latency.\n\n${markdownTable(results)}\n`);
+  const { machine, results } = run;
+  fs.writeFileSync(json, JSON.stringify({ when, ...run }, null, 2) + '\n');
+  const parts = [
+    `# tensorwire benchmark run\n\n${when} on ${machine}\n\nThroughput is bytes / median time (GB/s = 1e9 B/s); 1 KiB shows the median latency.\n\n${markdownTable(results, run.skipped)}`,
+    ...sections.map((s) => `## ${s.title}\n\n${s.markdown}`),
+  ];
+  fs.writeFileSync(md, parts.join('\n\n') + '\n');
   fs.writeFileSync(svg, svgPlot(results, `tensorwire transfer throughput (${machine.split(',')[0]})`));
   return [json, md, svg];
 }
