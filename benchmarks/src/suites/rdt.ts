@@ -76,7 +76,7 @@ function memoryNeeded(bytes: number, inFlight: number): number {
 }
 
 /** Runs `total` jobs with at most `window` in flight. */
-async function windowed(total: number, window: number, job: () => Promise<void>): Promise<void> {
+export async function windowed(total: number, window: number, job: () => Promise<void>): Promise<void> {
   let started = 0;
   const lane = async (): Promise<void> => {
     while (started < total) {
