@@ -143,7 +143,7 @@ function warmupSummary(results: readonly Measurement[]): string {
   const lines = [
     'Every actor path, the empty call and the socket baselines warmed up before timing: at least 3000 reps and 2 s at <= 64 KiB, 300 reps and 1 s up to 4 MiB, then until two windows of reps agreed within 10%; 2 reps above 4 MiB (benchmarks/README.md says why).',
   ];
-  if (capped.length) lines.push('', `Stopped at the time cap before two windows agreed (the machine was noisy): ${capped.map((r) => `${r.path} at ${sizeLabel(r.bytes)} (${r.warmup!.reps} reps)`).join('; ')}.`);
+  if (capped.length) lines.push('', `Stopped at the time cap before two windows agreed (a noisy machine, or reps too slow for the cap, e.g. across two hosts; these figures may include partly cold code): ${capped.map((r) => `${r.path} at ${sizeLabel(r.bytes)} (${r.warmup!.reps} reps)`).join('; ')}.`);
   else if (warmed.length) lines.push('', 'Every warm-up reached steady state.');
   return lines.join('\n');
 }
