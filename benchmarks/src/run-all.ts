@@ -27,6 +27,7 @@ import { sectionPaths, transportSections } from './suites/transports';
 import { rayCoreShapes, rayShapesTable, type RateResult } from './suites/ray-core';
 import { RDT_SIZES, rdtShapes, rdtTable, type RdtResult } from './suites/rdt';
 import { multihostPaths } from './multihost/multihost-paths';
+import { leverRows, leversTable, type LeverRow } from './suites/levers';
 import { evaluateTransferTargets } from './targets/transfer-targets';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   const sections = transportSections(skip);
   let ray: RateResult[] = [];
   let rdt: RdtResult[] = [];
+  let levers: LeverRow[] = [];
   await init();
   try {
     await timed('runtime: empty call', async () => log([await emptyCallRtt(say)]));
@@ -95,6 +97,11 @@ async function main(): Promise<void> {
     const a = await spawn(BenchActor, { name: 'bench-sender' });
     const b = await spawn(BenchActor, { name: 'bench-receiver' });
     await timed('actor to actor', async () => log(await sectionPaths(a, b, sections, sizes, say)));
+    if (!skip.has('levers')) {
+      await timed('what each lever buys (each turned off in turn, same run)', async () => {
+        levers = (await leverRows(sections, opts.leverSizes, say)).rows;
+      });
+    }
     if (!skip.has('rdt')) {
       await timed("Ray RDT's shapes (time per transfer, GB/s)", async () => {
         rdt = await rdtShapes(a, b, sections, opts.rdtSizes ?? [...RDT_SIZES], say);
@@ -129,6 +136,7 @@ async function main(): Promise<void> {
   const sectionsMd = [
     { title: "Issue 12's targets (this run's figures)", markdown: targetsTable(targets) },
     { title: 'Warm-up', markdown: warmupSummary(results) },
+    ...(levers.length ? [{ title: 'What each lever buys (same run; each lever off in turn on its own pair of actors)', markdown: leversTable(levers) }] : []),
     ...(ray.length ? [{ title: "Ray's core microbenchmark shapes", markdown: `${rayShapesTable(ray)}\n\nRay's figures are from Ray's release-test machine, not this one: context, not a target.` }] : []),
     ...(rdt.length ? [{ title: "Ray RDT's single-node shapes (time per transfer, GB/s)", markdown: rdtTable(rdt) }] : []),
   ];
