@@ -21,13 +21,21 @@
  * bound; beyond it, returned buffers are left to the garbage collector.
  */
 
+import * as os from 'node:os';
+
 /** Allocations below this many bytes are not pooled: V8 handles small buffers well. */
 export const POOL_MIN_BYTES = 64 * 1024;
 
-/** Default bound of cached bytes: TENSORWIRE_RECEIVE_POOL_BYTES, else 1 GiB. */
+/**
+ * Default bound of cached bytes per actor: TENSORWIRE_RECEIVE_POOL_BYTES, else 1 GiB or 1/16
+ * of the machine's memory, whichever is less (many actors on one host each have a pool).
+ */
 export function defaultPoolBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.TENSORWIRE_RECEIVE_POOL_BYTES);
-  return Number.isFinite(v) && v >= 0 ? v : 2 ** 30;
+  if (env.TENSORWIRE_RECEIVE_POOL_BYTES !== undefined && env.TENSORWIRE_RECEIVE_POOL_BYTES !== '') {
+    const v = Number(env.TENSORWIRE_RECEIVE_POOL_BYTES);
+    if (Number.isFinite(v) && v >= 0) return v;
+  }
+  return Math.min(2 ** 30, Math.floor(os.totalmem() / 16));
 }
 
 /** The size class holding `nbytes`: rounded up to a multiple of 1/8 of its power of two. */
