@@ -36,7 +36,7 @@ export { ChildProcessLauncher } from './driver/launcher';
 export { TOKENS } from './runtime/tokens';
 export type { Logger, Clock } from './log/logger';
 export { ConsoleLogger } from './log/logger';
-export type { RuntimeOptions, Provider } from './runtime/options';
+export type { RuntimeOptions, Provider, ObjectStoreKind } from './runtime/options';
 export type { CallOptions, GetOptions, PutOptions, WaitOptions } from './runtime/context';
 export { isActorProcess } from './runtime/context';
 export type { SpawnOptions } from './driver/runtime';

@@ -24,3 +24,9 @@ export { registerLauncher, registeredLaunchers, type LauncherRegistration } from
 export type { Launcher, LaunchSpec, LaunchedProcess, Placement } from './runtime/launcher-types';
 export { ActorDiedError, InvalidArgumentError, RuntimeStateError } from './errors/errors';
 export { NETWORK_HOST_ENV, isLoopbackAddress } from './runtime/network-host';
+export {
+  registerValuePlacement, registeredValuePlacement, unregisterValuePlacement,
+  type ValuePlacement, type PlacementConfig,
+} from './objects/value-placement';
+export type { EncodedValue, PlacedAttachments } from './objects/encoded-value';
+export { sizeClass } from './gpu/receive-pool';

@@ -44,6 +44,7 @@ import { TOKENS } from '../runtime/tokens';
 import { checkInteger } from '../runtime/validate';
 import { countDevices } from '../tensor/device';
 import { GpuPlacement } from './gpu-placement';
+import { chooseValuePlacement, PlacedValues } from './placed-values';
 
 /** Options of `spawn`; `A` is the class's constructor parameters. */
 export interface SpawnOptions<A extends readonly unknown[] = unknown[]> {
@@ -125,6 +126,8 @@ export class Runtime implements CoreContext {
   private certSha256: string | undefined;
   /** Variables set in this process for its own transports (network-host.ts): not for actors, whose hosts differ. */
   private adoptedEnv: string[] = [];
+  /** The shared-memory object store's driver side (placed-values.ts). */
+  private readonly placed: PlacedValues;
 
   constructor(
     @inject(TOKENS.ObjectStore) readonly store: ObjectStore,
@@ -140,6 +143,7 @@ export class Runtime implements CoreContext {
       logger,
     );
     this.gpu = new GpuObjectManager(this.gpuPort());
+    this.placed = new PlacedValues(chooseValuePlacement(options.objectStore ?? 'auto', logger), this.runtimeId);
     this.gpus = new GpuPlacement(
       () => (options.numGpus !== undefined ? { count: options.numGpus } : countDevices('cuda')),
       process.env.CUDA_VISIBLE_DEVICES,
@@ -277,7 +281,7 @@ export class Runtime implements CoreContext {
     try {
       for (const e of argEntries) await this.objects.whenSettled(e);
       const resolved: Record<string, ResolvedRef> = {};
-      for (const e of argEntries) resolved[e.id] = await this.gpu.resolveForGet(e, {}, actorId);
+      for (const e of argEntries) resolved[e.id] = await this.placed.forConsumer(await this.gpu.resolveForGet(e, {}, actorId), actorId);
       const spec: ActorSpec = {
         actorId, name, className: meta.className, module: meta.module, args, resolved,
         transports: listTransports().map((t) => ({ name: t.plugin.name, module: t.module })),
@@ -286,6 +290,7 @@ export class Runtime implements CoreContext {
         defaultTimeoutMs: this.options.transferTimeoutMs,
         inlineGpuObjectBytes: this.options.inlineGpuObjectBytes,
         maxFrameBytes: this.options.maxFrameBytes,
+        valuePlacement: this.placed.specField(),
       };
       let resolveStarted!: () => void;
       let rejectStarted!: (e: Error) => void;
@@ -385,7 +390,7 @@ export class Runtime implements CoreContext {
       setTimeout(() => this.onActorExit(rec, null, null, 'lost its connection to the driver'), 2000).unref();
     });
     conn.on('handlerError', (err: Error, type: string) => this.logger.error(`handling '${type}' from ${rec.info.name}: ${err.stack}`));
-    conn.handle('started', (b: { error?: WireError }) => {
+    conn.handle('started', (b: { error?: WireError; host?: string }) => {
       if (b.error) {
         const err = b.error.name === 'InvalidArgumentError' || b.error.name === 'TransportUnavailableError'
           ? fromWireError(b.error)
@@ -396,12 +401,16 @@ export class Runtime implements CoreContext {
         return;
       }
       rec.state = 'alive';
+      this.placed.started(rec.info.actorId, b.host);
       rec.started.resolve();
     });
     conn.handle('result', (m: ResultMessage) => this.onResult(rec, m));
     conn.handle('submit', (m: SubmitMessage) => this.onActorSubmit(rec, m));
     conn.handle('put', (m: Parameters<Runtime['onActorPut']>[1]) => this.onActorPut(rec, m));
-    conn.handle('get', (b: { ids: string[]; options: GetRequest }) => this.getResolved(b.ids, b.options, rec.info.actorId));
+    conn.handle('get', async (b: { ids: string[]; options: GetRequest }) => {
+      const r = await this.getResolved(b.ids, b.options, rec.info.actorId);
+      return Array.isArray(r) ? Promise.all(r.map((x) => this.placed.forConsumer(x, rec.info.actorId))) : r;
+    });
     conn.handle('wait', (b: { ids: string[]; numReturns: number; timeoutMs?: number }) => this.wait(b.ids, b.numReturns, b.timeoutMs));
     conn.handle('free', (b: { ids: string[] }) => this.free(b.ids));
     conn.handle('kill', (b: { actorId: string }) => this.kill(b.actorId));
@@ -448,6 +457,7 @@ export class Runtime implements CoreContext {
     for (const [id, n] of rec.borrowed) for (let i = 0; i < n; i++) this.refCollected(id);
     rec.borrowed.clear();
     this.gpu.onActorDied(rec.info.actorId);
+    this.placed.actorDied(rec.info.actorId);
     this.gpus.release(rec.info.actorId);
     const how = signal ? `signal ${signal}` : code !== null ? `exit code ${code}` : why ?? 'unknown cause';
     void this.collectives.onActorDied(rec.info.actorId, `actor ${rec.info.name} died (${how})`);
@@ -571,7 +581,10 @@ export class Runtime implements CoreContext {
         if (rec.state !== 'alive') throw rec.death ?? new RuntimeStateError(`actor ${rec.info.name} is not running`);
         const resolved: Record<string, ResolvedRef> = {};
         const named = this.groupChoiceOf(rec, method, options);
-        for (const id of refIds) resolved[id] = await this.gpu.resolveForCall(this.objects.ensure(id), rec.info.actorId, named);
+        for (const id of refIds) {
+          const r = await this.gpu.resolveForCall(this.objects.ensure(id), rec.info.actorId, named);
+          resolved[id] = await this.placed.forConsumer(r, rec.info.actorId);
+        }
         rec.inflight.set(objectId, { objectId, refIds: pinned });
         this.gpu.flushFrees(rec.info.actorId); // rides in the same write as the call
         rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport, collectiveGroup: options.collectiveGroup });
@@ -600,13 +613,17 @@ export class Runtime implements CoreContext {
     const entry = this.objects.get(m.taskId);
     if (!entry || entry.state !== 'pending') {
       if (m.gpu) rec.conn?.notify('gpu.free', { ids: [m.taskId] });
+      if (m.value?.placed) this.placed.unused(m.value); // nobody wants it: its memory goes back
       return;
     }
     this.settleWith(rec, entry, m, !!m.system);
   }
 
   private onActorPut(rec: ActorRecord, m: Pick<ResultMessage, 'value' | 'gpu' | 'error' | 'refIds'> & { objectId: string }): void {
-    if (!this.claimActorObjectId(rec, m.objectId, 'put')) return;
+    if (!this.claimActorObjectId(rec, m.objectId, 'put')) {
+      if (m.value?.placed) this.placed.unused(m.value);
+      return;
+    }
     const entry = this.objects.ensure(m.objectId);
     entry.producer = { actorId: rec.info.actorId, actorName: rec.info.name, method: 'put' };
     this.settleWith(rec, entry, m, true);
@@ -832,6 +849,7 @@ export class Runtime implements CoreContext {
     await this.server.stop();
     await this.endpoints.closeAll();
     this.store.clear();
+    this.placed.shutdown(); // after the store let go of every placed value
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.keepAlive = null;
     this.busy = 0;

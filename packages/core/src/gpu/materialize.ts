@@ -18,6 +18,7 @@ import { asOneSided } from './transfer-mode';
 import { receiveDevices } from './receive-device';
 import { readObject } from './registrations';
 import type { ReceivePool } from './receive-pool';
+import { readStoreValue } from './placed-value';
 
 export interface MaterializeDeps {
   readonly serializer: Serializer;
@@ -90,8 +91,10 @@ export async function materialize(r: ResolvedRef, deps: MaterializeDeps, into?: 
   };
   switch (r.k) {
     case 'value': {
-      const value = deps.serializer.decode(r.value, hooks);
-      if (!into) return { value, received: [], read: false };
+      // Bytes placed in shared memory are copied out here: into the receive pool for a call's arguments.
+      const read = await readStoreValue(r.value, into ? undefined : lend);
+      const value = deps.serializer.decode(read.encoded, hooks);
+      if (!into) return { value, received: read.lentTensors(value), read: false };
       // An ordinary object-store value: its tensors are copied into the given ones.
       const { skeleton, tensors } = extractTensors(value);
       checkInto('(object store value)', tensors, intoMetas(into));

@@ -31,7 +31,11 @@ export class OutOfBandSerializer implements Serializer {
   }
 }
 
-/** A copy of an encoded value's attachments, so decoded views can't alias stored bytes. */
+/**
+ * A copy of an encoded value's attachments, so decoded views can't alias stored bytes. A value
+ * placed in shared memory is returned as it is: reading it copies the bytes anyway.
+ */
 export function detachedCopy(v: EncodedValue): EncodedValue {
+  if (v.placed) return v;
   return { skeleton: v.skeleton, attachments: v.attachments.map((a) => new Uint8Array(a)) };
 }

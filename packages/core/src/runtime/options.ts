@@ -78,7 +78,26 @@ export interface RuntimeOptions {
    * Default: the count of the CUDA device backend registered in the driver, or 0 without one.
    */
   numGpus?: number;
+  /**
+   * Where ordinary (object-store) results of actors keep their bytes. 'auto' (default): in
+   * shared memory when `@tensorwire/shm-store` is installed and the producer runs on the
+   * driver's host (results of 1 MiB and up are written once there and read by consumers
+   * straight from it, not relayed through the driver's sockets), else in the driver's memory.
+   * 'shared-memory': the same, but init fails when the package cannot be loaded. 'memory':
+   * always in the driver's memory. The environment variable TENSORWIRE_OBJECT_STORE
+   * (memory | shared-memory | auto) sets the default.
+   *
+   * @example
+   * ```ts
+   * await init({ objectStore: 'memory' }); // every result through the driver's sockets
+   * ```
+   */
+  objectStore?: ObjectStoreKind;
 }
+
+/** Values of RuntimeOptions.objectStore. */
+export type ObjectStoreKind = 'auto' | 'shared-memory' | 'memory';
+const OBJECT_STORE_KINDS: readonly ObjectStoreKind[] = ['auto', 'shared-memory', 'memory'];
 
 export interface ResolvedOptions extends Required<Omit<RuntimeOptions, 'providers' | 'port' | 'numGpus' | 'launcher'>> {
   port?: number;
@@ -105,6 +124,11 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
       `init: launcher must be a launcher's name (e.g. 'slurm') or an object with a launch(spec) method, got ${JSON.stringify(o.launcher)}`,
     );
   }
+  const objectStore = o.objectStore ?? (process.env.TENSORWIRE_OBJECT_STORE || 'auto');
+  if (!OBJECT_STORE_KINDS.includes(objectStore as ObjectStoreKind)) {
+    const from = o.objectStore !== undefined ? 'init: objectStore' : 'TENSORWIRE_OBJECT_STORE';
+    throw new InvalidArgumentError(`${from} must be one of ${OBJECT_STORE_KINDS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(objectStore)}`);
+  }
   if (o.prefixActorOutput !== undefined && typeof o.prefixActorOutput !== 'boolean') {
     throw new InvalidArgumentError(`init: prefixActorOutput must be true or false, got ${JSON.stringify(o.prefixActorOutput)}`);
   }
@@ -120,5 +144,6 @@ export function resolveOptions(o: RuntimeOptions = {}): ResolvedOptions {
     maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     numGpus: o.numGpus,
     launcher: o.launcher,
+    objectStore: objectStore as ObjectStoreKind,
   };
 }

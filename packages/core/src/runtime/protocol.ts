@@ -52,6 +52,12 @@ export interface ActorSpec {
   inlineGpuObjectBytes: number;
   /** Largest frame the driver accepts and sends (RuntimeOptions.maxFrameBytes): the actor holds to it too. */
   maxFrameBytes: number;
+  /**
+   * The shared-memory object store (objects/value-placement.ts) the actor loads to place its
+   * large results, and the driver's host (a producer on another host does not place). Absent:
+   * results travel inline.
+   */
+  valuePlacement?: { module: string; driverHost: string; runtimeId: string; driverPid: number };
 }
 
 /** actor -> driver: submit a call from inside an actor. */

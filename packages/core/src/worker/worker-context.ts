@@ -19,6 +19,7 @@ import { validateTransportName } from '../transport/transport-names';
 import { checkGroupName } from '../runtime/validate';
 import type { ActorInfo } from '../runtime/actor-info';
 import type { GpuResults } from '../gpu/gpu-results';
+import type { ValuePlacing } from './value-placing';
 
 export class WorkerContext implements CoreContext {
   readonly kind = 'worker' as const;
@@ -30,6 +31,7 @@ export class WorkerContext implements CoreContext {
     private readonly serializer: Serializer,
     private readonly gpu: GpuResults,
     private readonly materializeAll: (resolved: ResolvedRef[], into?: Tensor[]) => Promise<unknown[]>,
+    private readonly placing?: ValuePlacing,
   ) {}
 
   private newId(kind: string): string {
@@ -90,6 +92,15 @@ export class WorkerContext implements CoreContext {
     const refIds = new Set<string>();
     const encoded = this.serializer.encode(value, encodeHooks(refIds));
     const ref = new ObjectRef(objectId); // announces the id before the put (see submit)
+    if (this.placing?.wants(encoded)) {
+      // A large value goes into shared memory first (off this thread); the driver holds the
+      // announced id pending until the put arrives.
+      this.placing.place(encoded).then(
+        (value) => this.conn.notify('put', { objectId, value, refIds: [...refIds] }),
+        (err: Error) => this.conn.notify('put', { objectId, error: toWireError(err) }),
+      );
+      return ref;
+    }
     this.conn.notify('put', { objectId, value: encoded, refIds: [...refIds] });
     return ref;
   }

@@ -27,6 +27,7 @@ import { GpuResults } from '../gpu/gpu-results';
 import { loadActorClass } from './load-class';
 import { WorkerContext } from './worker-context';
 import { setWorkerServices } from './worker-services';
+import { ValuePlacing } from './value-placing';
 import { deviceMemoryStats } from '../tensor/device';
 import type { Tensor } from '../tensor/tensor';
 
@@ -48,6 +49,8 @@ export class WorkerRuntime {
   /** Memory that calls receive their GPU-object arguments into, reused from call to call. */
   private readonly receivePool = new ReceivePool();
   private deps!: MaterializeDeps;
+  /** The shared-memory object store, when the driver named one (value-placing.ts). */
+  private placing!: ValuePlacing;
   /** The driver answered the hello (before that, a closed connection may be retried). */
   welcomed = false;
 
@@ -66,6 +69,7 @@ export class WorkerRuntime {
     // making the driver hang up.
     if (typeof spec.maxFrameBytes === 'number' && spec.maxFrameBytes > 0) this.conn.maxFrameBytes = spec.maxFrameBytes;
     this.endpoints = new EndpointCache(spec.name, this.logger, spec.transportOptions);
+    this.placing = ValuePlacing.fromSpec(spec, this.logger);
     this.gpu = new GpuResults(this.serializer, this.endpoints, this.logger, encodeHooks);
     this.deps = {
       serializer: this.serializer,
@@ -76,7 +80,7 @@ export class WorkerRuntime {
       endpoint: (t) => this.endpoints.get(t),
       groupFailed: (group, reason) => this.conn.notify('group.broken', { group, reason }),
     };
-    setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs, into) => this.materializeValues(rs, into)));
+    setContext(new WorkerContext(actorId, this.conn, this.serializer, this.gpu, (rs, into) => this.materializeValues(rs, into), this.placing));
     setWorkerServices({
       tensorStore: this.gpu.tensors,
       group: (name) => this.groups.get(name)?.group,
@@ -102,7 +106,8 @@ export class WorkerRuntime {
       const args = this.decodeArgs(spec.args, inputs) as unknown[];
       this.instance = new (cls as new (...a: unknown[]) => unknown)(...args);
       if (this.instance && typeof this.instance.then === 'function') this.instance = await this.instance;
-      this.conn.notify('started', {});
+      // Where this actor reads shared memory: the driver inlines placed values for actors elsewhere.
+      this.conn.notify('started', { host: this.placing.host() });
     } catch (err) {
       this.conn.notify('started', { error: toWireError(err) });
     }
@@ -230,7 +235,7 @@ export class WorkerRuntime {
         return { gpu, refIds: refIds.size ? [...refIds] : undefined };
       }
     }
-    const value = this.serializer.encode(result, encodeHooks(refIds));
+    const value = await this.placing.place(this.serializer.encode(result, encodeHooks(refIds)));
     return { value, refIds: refIds.size ? [...refIds] : undefined };
   }
 
