@@ -1,6 +1,8 @@
 /**
- * GPU-object arguments are lent to the call that receives them. When the call ends (its result
- * written), the tensors it received over a transport are given back: CPU memory to the receive
+ * GPU-object arguments are lent to the call that receives them, and so are the CPU tensors of
+ * arguments read from the shared-memory object store (gpu/placed-value.ts: 64 KiB and up, in
+ * values of 1 MiB and up placed by a producer on the driver's host). When the call ends (its
+ * result written), the tensors it received are given back: CPU memory to the receive
  * pool (the next transfer reads into it: see receive-pool.ts), device memory to its allocator.
  * A method that keeps a received tensor beyond its call says so with {@link keep} (or the
  * method option `keepArgs`); tensors the call returns as a GPU object, or stores with
@@ -18,7 +20,8 @@ import type { ReceivePool } from './receive-pool';
 const kept = new WeakSet<object>();
 
 export const GIVEN_BACK_WHY =
-  'this tensor was received as a GPU-object argument of a call that has ended, and its memory went back to be ' +
+  'this tensor was received as a GPU-object argument (or in a value from the shared-memory object store) of a call ' +
+  'that has ended, and its memory went back to be ' +
   'reused. Fix: call keep(tensor) inside the method (or declare @method({ keepArgs: true })) to keep received ' +
   'tensors after the call, or keep a copy (tensor.clone())';
 

@@ -35,7 +35,7 @@ import {
 } from './dtypes';
 
 const DETACHED_WHY =
-  'the memory of this tensor was given back (it was received as a GPU-object argument of a call that has ended); ' +
+  'the memory of this tensor was given back (it was received as an argument of a call that has ended: a GPU object, or a value from the shared-memory object store); ' +
   'call keep(tensor) inside the method to keep a received tensor, or clone it';
 
 /**
