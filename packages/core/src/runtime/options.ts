@@ -85,7 +85,8 @@ export interface RuntimeOptions {
    * straight from it, not relayed through the driver's sockets), else in the driver's memory.
    * 'shared-memory': the same, but init fails when the package cannot be loaded. 'memory':
    * always in the driver's memory. The environment variable TENSORWIRE_OBJECT_STORE
-   * (memory | shared-memory | auto) sets the default.
+   * (memory | shared-memory | auto) sets the default; `memory` in one actor's environment
+   * (`spawn(C, { env: { TENSORWIRE_OBJECT_STORE: 'memory' } })`) turns it off for that actor.
    *
    * @example
    * ```ts

@@ -14,7 +14,9 @@ export class ValuePlacing {
   /** Set up from the spec (nothing to do when the driver named no placement). */
   static fromSpec(spec: ActorSpec, logger: Logger): ValuePlacing {
     const vp = spec.valuePlacement;
-    if (!vp) return new ValuePlacing(undefined);
+    // TENSORWIRE_OBJECT_STORE=memory in an actor's environment turns the store off for that
+    // actor alone: it places nothing and is sent values inline, as everywhere without it.
+    if (!vp || process.env.TENSORWIRE_OBJECT_STORE === 'memory') return new ValuePlacing(undefined);
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       if (!registeredValuePlacement()) require(vp.module);

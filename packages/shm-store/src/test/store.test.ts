@@ -127,6 +127,22 @@ test.serial('a consumer that cannot reach the shared memory (another /dev/shm: a
   }
 });
 
+test.serial('TENSORWIRE_OBJECT_STORE=memory in an actor\'s environment turns the store off for it alone', async (t) => {
+  const off = { env: { TENSORWIRE_OBJECT_STORE: 'memory' } };
+  const p = await spawn(Producer, off);
+  const c = await spawn(Consumer, off);
+  const on = await spawn(Producer);
+  const ref = p.make.remote(N);
+  const ref2 = on.make.remote(N);
+  t.is(await get(c.sum.remote(ref)), SUM0);
+  t.is(await get(c.sum.remote(ref2)), SUM0, 'a placed value reaches it inline');
+  t.is(shmStore().heldBy(p.actorId), 0);
+  t.is(shmStore().heldBy(on.actorId), 1);
+  t.is(await get(p.arena.remote()), null);
+  await free([ref, ref2]);
+  await Promise.all([kill(p), kill(c), kill(on)]);
+});
+
 test.serial('a full store (small bound) falls back to the driver path with one warning; calls still succeed', async (t) => {
   const p = await spawn(Producer, { env: { TENSORWIRE_SHM_STORE_BYTES: String(8 * MiB) } });
   const c = await spawn(Consumer);
