@@ -24,6 +24,7 @@ const TUNABLES_WITHOUT_HUGE_PAGES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_t
 export const LEVERS: readonly Lever[] = [
   { name: 'receive pool', off: { TENSORWIRE_RECEIVE_POOL_BYTES: '0' } },
   { name: 'huge pages', off: { GLIBC_TUNABLES: TUNABLES_WITHOUT_HUGE_PAGES } },
+  { name: 'shared-memory object store', off: { TENSORWIRE_OBJECT_STORE: 'memory' } },
 ];
 
 export interface LeverRow {
