@@ -52,6 +52,7 @@ test.serial('init validates its numbers: 0, -1, NaN, strings and huge values fai
   }
   await t.throwsAsync(init({ inlineGpuObjectBytes: -1 }), { instanceOf: InvalidArgumentError, message: /inlineGpuObjectBytes/ });
   await t.throwsAsync(init({ inlineGpuObjectBytes: 1.5 }), { instanceOf: InvalidArgumentError });
+  await t.throwsAsync(init({ objectStore: 'plasma' as never }), { instanceOf: InvalidArgumentError, message: /objectStore must be one of 'auto', 'shared-memory', 'memory', got "plasma"/ });
   await init({ transferTimeoutMs: 1000 }); // a good value still works after the bad ones
   t.pass();
 });
