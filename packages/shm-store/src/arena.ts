@@ -13,6 +13,9 @@ import type { ShmBinding } from './native';
 /** Smallest chunk: big values get a chunk of their own size (rounded to 2 MiB). */
 export const MIN_CHUNK_BYTES = 64 * 2 ** 20;
 
+/** How long a producer waits after a chunk could not be made before trying again. */
+export const CHUNK_RETRY_MS = 5000;
+
 export interface Block {
   readonly file: string;
   readonly handle: number;
@@ -46,6 +49,8 @@ export class Arena {
   private readonly free = new Map<number, Block[]>();
   private readonly held = new Set<Block>();
   private chunkBytes = 0;
+  /** After a chunk could not be made (/dev/shm full), no new one is tried before this time. */
+  private retryChunksAt = 0;
   private reused = 0;
   private cut = 0;
 
@@ -110,9 +115,16 @@ export class Arena {
     if (!c) {
       let size = Math.max(MIN_CHUNK_BYTES, alignUp(need, 2 * 2 ** 20));
       if (this.chunkBytes + size > this.maxBytes) size = alignUp(need, 2 * 2 ** 20);
-      if (this.chunkBytes + size > this.maxBytes) return undefined;
+      if (this.chunkBytes + size > this.maxBytes || Date.now() < this.retryChunksAt) return undefined;
       const file = this.fileOf(this.chunks.length);
-      const handle = this.mappings.create(file, size);
+      let handle: number;
+      try {
+        handle = this.mappings.create(file, size);
+      } catch (err) {
+        // Reserving a chunk costs as much as filling it: do not retry on every value.
+        this.retryChunksAt = Date.now() + CHUNK_RETRY_MS;
+        throw err;
+      }
       c = { file, handle, size, used: 0 };
       this.chunks.push(c);
       this.chunkBytes += size;
