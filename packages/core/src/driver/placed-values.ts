@@ -84,11 +84,20 @@ export class PlacedValues {
     return { k: 'value', value: inline };
   }
 
+  /** A value entered the object store (placed ones are counted, so their producer's memory stays). */
+  stored(value: EncodedValue): void {
+    if (value.placed && value.placed.by === this.placement?.name) this.placement.stored(value);
+  }
+
+  /** A value left the object store (freed): a placed one's memory is reused by its producer. */
+  released(value: EncodedValue | undefined): void {
+    if (value?.placed && value.placed.by === this.placement?.name) this.placement.released(value);
+  }
+
   /** A placed value that never entered the store (its object was freed or refused): its memory goes back. */
   unused(value: EncodedValue): void {
-    if (value.placed?.by !== this.placement?.name) return;
-    this.placement!.stored(value);
-    this.placement!.released(value);
+    this.stored(value);
+    this.released(value);
   }
 
   actorDied(actorId: string): void {

@@ -640,6 +640,7 @@ export class Runtime implements CoreContext {
       this.objects.settle(entry, 'ready');
     } else {
       this.store.put(entry.id, m.value!);
+      this.placed.stored(m.value!);
       this.objects.settle(entry, 'ready');
     }
     if (!m.error) this.pinContained(entry, m.refIds);
@@ -754,6 +755,7 @@ export class Runtime implements CoreContext {
 
   private freeEntry(e: ObjectEntry): void {
     if (e.state === 'freed') return;
+    this.placed.released(this.store.get(e.id)); // before the store forgets it: its shared memory is reused
     this.store.delete(e.id);
     if (e.gpu) this.gpu.free(e);
     if (e.state === 'pending') {

@@ -6,7 +6,6 @@
 import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import { encodedSize, type EncodedValue } from './encoded-value';
-import { registeredValuePlacement } from './value-placement';
 
 export interface ObjectStoreStats {
   /** Number of values held. */
@@ -24,11 +23,7 @@ export interface ObjectStore {
   clear(): void;
 }
 
-/**
- * Keeps encoded values in the driver's memory; values are stored and forwarded as they came.
- * A value whose bytes were placed in shared memory (EncodedValue.placed) is kept as its
- * descriptor, and the placement is told when it goes, so that its memory is reused.
- */
+/** Keeps encoded values in the driver's memory; values are stored and forwarded as they came. */
 @injectable()
 export class MemoryObjectStore implements ObjectStore {
   private readonly values = new Map<string, EncodedValue>();
@@ -38,7 +33,6 @@ export class MemoryObjectStore implements ObjectStore {
     this.delete(id);
     this.values.set(id, value);
     this.bytes += encodedSize(value);
-    if (value.placed) registeredValuePlacement()?.stored(value);
   }
   get(id: string): EncodedValue | undefined {
     return this.values.get(id);
@@ -51,14 +45,12 @@ export class MemoryObjectStore implements ObjectStore {
     if (!v) return false;
     this.values.delete(id);
     this.bytes -= encodedSize(v);
-    if (v.placed) registeredValuePlacement()?.released(v);
     return true;
   }
   stats(): ObjectStoreStats {
     return { objects: this.values.size, bytes: this.bytes };
   }
   clear(): void {
-    for (const v of this.values.values()) if (v.placed) registeredValuePlacement()?.released(v);
     this.values.clear();
     this.bytes = 0;
   }

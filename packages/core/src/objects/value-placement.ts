@@ -5,9 +5,10 @@
  * host can read them, and the value travels as a small descriptor (EncodedValue.placed).
  *
  * Who calls what: the producing actor `place`s its results (and puts); the driver keeps the
- * descriptor in its ObjectStore and `release`s it when the object is freed (the memory is then
- * reused by the producer), inlines it (`read`) for a consumer on another host, and tells the
- * placement about dead producers and shutdown; consumers `read` the bytes into memory they
+ * descriptor in its ObjectStore (whichever one is injected: the driver, not the store, tells
+ * the placement when a value is `stored` and `released`, the latter when the object is freed,
+ * so the producer reuses the memory), inlines it (`read`) for a consumer on another host, and
+ * tells the placement about dead producers and shutdown; consumers `read` the bytes into memory they
  * choose (a call's receive pool, see gpu/borrowed-args.ts). Core never imports the package:
  * it finds the placement registered here (kept on globalThis, so that two copies of core in
  * one process share it).
