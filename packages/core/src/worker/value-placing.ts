@@ -30,9 +30,16 @@ export class ValuePlacing {
     }
   }
 
-  /** Where this process reads placed values (sent to the driver with 'started'). */
+  /**
+   * Where this process reads placed values (sent to the driver with 'started'); undefined when
+   * the store is off here, so the driver sends this actor values inline.
+   */
   host(): string | undefined {
-    return registeredValuePlacement()?.host();
+    try {
+      return this.placement?.host();
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether `value` would be placed (then `place` is worth awaiting). */
