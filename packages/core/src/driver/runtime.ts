@@ -30,7 +30,7 @@ import type { Connection } from '../rpc/connection';
 import { ControlServer } from '../rpc/control-server';
 import { makeSelfSignedIdentity } from '../rpc/self-signed-cert';
 import { adoptNetworkHost } from '../runtime/network-host';
-import type { ActorSpec, ActorStats, ResultMessage, SubmitMessage } from '../runtime/protocol';
+import type { ActorSpec, ActorStats, CallMessage, ResultMessage, SubmitMessage } from '../runtime/protocol';
 import { type ResolvedRef } from '../gpu/gpu-object';
 import { EndpointCache } from '../transport/endpoints';
 import { listTransports } from '../transport/registry';
@@ -559,7 +559,7 @@ export class Runtime implements CoreContext {
    * actor's own ObjectRef, announced before that, keeps them alive from then on).
    */
   private enqueue(
-    target: ActorInfo, objectId: string, method: string, args: ResultMessage['value'], refIds: string[], options: CallOptions,
+    target: ActorInfo, objectId: string, method: string, args: CallMessage['args'], refIds: string[], options: CallOptions,
     from?: ActorRecord, keptIds: string[] = [],
   ): void {
     const entry = this.objects.ensure(objectId);
@@ -586,8 +586,14 @@ export class Runtime implements CoreContext {
           resolved[id] = await this.placed.forConsumer(r, rec.info.actorId);
         }
         rec.inflight.set(objectId, { objectId, refIds: pinned });
-        this.gpu.flushFrees(rec.info.actorId); // rides in the same write as the call
-        rec.conn!.notify('call', { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport, collectiveGroup: options.collectiveGroup });
+        const frees = this.gpu.takeFrees(rec.info.actorId); // ride with the call, applied before it
+        const call: CallMessage = { taskId: objectId, method, args, resolved, tensorTransport: options.tensorTransport, collectiveGroup: options.collectiveGroup, frees };
+        try {
+          rec.conn!.notify('call', call);
+        } catch (err) {
+          if (frees) rec.conn!.notify('gpu.free', { ids: frees }); // the call failed, not its frees
+          throw err;
+        }
       } catch (err) {
         this.releaseRefs(pinned);
         this.fail(entry, toWireError(err), true);

@@ -20,6 +20,11 @@ export interface CallMessage {
   tensorTransport?: string;
   /** Per-call collective group (CallOptions.collectiveGroup): kept with the result's GPU object. */
   collectiveGroup?: string;
+  /**
+   * GPU objects of this actor the driver freed since its last message here (as `gpu.free`
+   * would say): dropped before the call is queued.
+   */
+  frees?: string[];
 }
 
 /** actor -> driver: the outcome of a call. */

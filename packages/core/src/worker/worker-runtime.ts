@@ -139,6 +139,8 @@ export class WorkerRuntime {
   // ---- calls ---------------------------------------------------------------------------
 
   private enqueue(msg: CallMessage): void {
+    // Frees riding with the call are applied first, as a gpu.free sent before it would be.
+    if (msg.frees) for (const id of msg.frees) this.gpu.tensors.free(id);
     // Start receiving/reading inputs now, on arrival: a busy actor still posts its receives.
     const inputs = this.materializeMap(msg.resolved);
     inputs.catch(() => {}); // surfaced when the call runs
