@@ -188,6 +188,25 @@ function registerSystemTestsOn(r: Registrar, ctx: SystemSuiteContext, device: 'c
     t.is(await call(c, 'sum', ref), sumInts(100) + 100, 'a consumer after the mutation sees it too (GPU objects are mutable)');
   });
 
+  test('small objects travel inline; once back at the producer and changed, consumers get them over the transport', async (t) => {
+    const { p, c } = await setup(t);
+    const ref = produce(p, 'makeInts', 100, dev);
+    t.is(await call(c, 'sum', ref), sumInts(100), 'a consumer before the change (from the inline copy, on the CPU)');
+    t.is(await call(p, 'mutate', ref), sumInts(100) + 100);
+    // One-sided transports register a small object only now, when a consumer must read it.
+    t.is(await call(c, 'sum', ref), sumInts(100) + 100, 'a consumer after the change reads the changed tensor, not the inline copy');
+    const changed = new core.Tensor(Int32Array.from({ length: 100 }, (_, i) => i + 1), [100]);
+    t.deepEqual(fpGet(await core.get(ref)), fpGet(changed), 'get in the driver sees the change too');
+    await core.free(ref);
+    if (core.actorStats) {
+      const clean = await eventually(async () => {
+        const s = (await core.actorStats!(p)) as { gpuObjects: number; registrations?: number };
+        return s.gpuObjects === 0 && (s.registrations ?? 0) === 0;
+      }, 10_000);
+      t.true(clean, `freed with its registration: ${JSON.stringify(await core.actorStats(p))}`);
+    }
+  }, { inlineGpuObjectBytes: 4096 });
+
   test('get of one ref, of a list (in order), and of a mixed value', async (t) => {
     const { p } = await setup(t);
     const recA = recipe('int32', [11]);

@@ -25,6 +25,8 @@ export interface GpuEntry {
   mutableNoted?: boolean;
   /** free requested while reads were in flight */
   freeDeferred?: boolean;
+  /** the producer is registering the object for a one-sided read (small objects are stored unregistered) */
+  registering?: Promise<void>;
 }
 
 /** One-sided reads of `e` in flight, over all readers. */

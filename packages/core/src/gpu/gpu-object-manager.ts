@@ -4,7 +4,7 @@
  * the producer's sends, tracks transfers in flight, and frees producers' tensors only when
  * no transfer needs them any more. It sees the driver only through GpuDriverPort.
  */
-import { AmbiguousCollectiveGroupError, CollectiveGroupError, ObjectLostError, TensorwireError, TransferError } from '../errors/errors';
+import { AmbiguousCollectiveGroupError, CollectiveGroupError, ObjectLostError, RuntimeStateError, TensorwireError, TransferError } from '../errors/errors';
 import { toWireError } from '../errors/wire-error';
 import type { EncodedValue } from '../objects/encoded-value';
 import { ConnectionClosedError } from '../rpc/connection';
@@ -92,10 +92,7 @@ export class GpuObjectManager {
     }
     e.sentTo.add(consumerId);
     if (e.inlineTensors) return { k: 'gpu-data', gpu, tensors: e.inlineTensors };
-    if (!route) {
-      this.beginRead(e, consumerId);
-      return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
-    }
+    if (!route) return this.readBy(e, consumerId);
     return this.sendOver(e, route, consumerId);
   }
 
@@ -147,10 +144,7 @@ export class GpuObjectManager {
         error: toWireError(new TransferError(`object ${e.id} was made with transport '${gpu.transport}'; get it with that transport or 'object-store', not '${want}'`)),
       };
     }
-    if (transferMode(gpu.transport) === 'one-sided' && want !== OBJECT_STORE) {
-      this.beginRead(e, consumerId ?? DRIVER_READER);
-      return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
-    }
+    if (transferMode(gpu.transport) === 'one-sided' && want !== OBJECT_STORE) return this.readBy(e, consumerId ?? DRIVER_READER);
     if (options.overGroup && consumerId && want !== OBJECT_STORE) {
       const named = options.collectiveGroup ? { group: options.collectiveGroup, by: 'get(ref, { collectiveGroup })' } : undefined;
       try {
@@ -177,6 +171,53 @@ export class GpuObjectManager {
         err = new TransferError(`fetching object ${e.id} from actor ${gpu.producerName} failed: ${(err as Error)?.message}`, { objectId: e.id }, { cause: err });
       }
       return { k: 'error', error: toWireError(err) };
+    }
+  }
+
+  /**
+   * Reader `readerId` reads `e` over its one-sided transport. A small object the producer
+   * stored without a registration (it travels inline) is registered first, on the producer's
+   * system lane; the read counts from before that, so a free meanwhile waits for it.
+   */
+  private async readBy(e: GpuEntry, readerId: string): Promise<ResolvedRef> {
+    const gpu = e.gpu!;
+    this.beginRead(e, readerId);
+    if (gpu.descriptor === undefined) {
+      if (!e.registering) {
+        const registering = this.registerOnProducer(e);
+        e.registering = registering;
+        // A failed registration is not kept: a later consumer asks again.
+        registering.catch(() => e.registering === registering && (e.registering = undefined));
+      }
+      try {
+        await e.registering;
+      } catch (err) {
+        this.readDone(e.id, readerId);
+        return { k: 'error', error: toWireError(err) };
+      }
+    }
+    return { k: 'gpu-read', gpu, timeoutMs: this.port.transferTimeoutMs };
+  }
+
+  /** Ask the producer to register `e`'s tensors with its transport; the descriptor goes into `e.gpu`. */
+  private async registerOnProducer(e: GpuEntry): Promise<void> {
+    const gpu = e.gpu!;
+    try {
+      const conn = this.port.aliveConn(gpu.producerId);
+      if (!conn) throw new ConnectionClosedError('producer gone');
+      this.flushFrees(gpu.producerId);
+      const registered = conn.request<unknown>('gpu.register', { objectId: e.id });
+      gpu.descriptor = await withTimeout(registered, this.port.transferTimeoutMs, `registration of ${e.id} with ${gpu.transport} on ${gpu.producerName}`);
+    } catch (err) {
+      if (err instanceof ConnectionClosedError) {
+        throw new ObjectLostError(e.id, `its producer actor ${gpu.producerName} died, and its tensors with it`);
+      }
+      if (err instanceof TensorwireError && !(err instanceof RuntimeStateError)) throw err;
+      throw new TransferError(
+        `registering object ${e.id} with ${gpu.transport} on actor ${gpu.producerName}, for a one-sided read, failed: ${(err as Error)?.message}`,
+        { objectId: e.id, transport: gpu.transport, producer: gpu.producerName },
+        { cause: err },
+      );
     }
   }
 

@@ -5,6 +5,8 @@
  * - `gpu.send`: two-sided transports: send the tensors to a consumer's rank in a group;
  * - `gpu.fetch`: CPU copies of the tensors (device tensors copied to the host), for
  *   `get(ref, { tensorTransport: 'object-store' })` and for transports the consumer cannot use;
+ * - `gpu.register`: one-sided transports: register a small (inlined) object's tensors now, for a
+ *   consumer that must read them (see GpuResults.registerStored); replies with the descriptor;
  * - `gpu.free`: the driver freed the objects: drop their tensors (and registrations).
  */
 import { RuntimeStateError, TransferError } from '../errors/errors';
@@ -21,6 +23,8 @@ export interface ProducerDeps {
   readonly selfName: string;
   /** The collective group of that name this actor is in. */
   group(name: string): CollectiveGroup | undefined;
+  /** The registration of a held object with its one-sided transport, made now if it has none. */
+  register(objectId: string): Promise<unknown>;
 }
 
 export function installProducerHandlers(conn: Connection, p: ProducerDeps): void {
@@ -33,6 +37,7 @@ export function installProducerHandlers(conn: Connection, p: ProducerDeps): void
     const host = await Promise.all(tensors.map((t) => (t.device === 'cpu' ? t : t.toAsync('cpu'))));
     return p.serializer.encode(host);
   });
+  conn.handle('gpu.register', (b: { objectId: string }) => p.register(b.objectId));
   conn.handle('gpu.free', (b: { ids: string[] }) => b.ids.forEach((id) => p.tensors.free(id)));
 }
 

@@ -35,6 +35,17 @@ export class TensorStore {
     return this.objects.get(objectId)?.tensors;
   }
 
+  /** A held object's tensors, transport and registration (none yet for small inlined ones). */
+  held(objectId: string): Readonly<Pick<StoredObject, 'tensors' | 'transport' | 'descriptor'>> | undefined {
+    return this.objects.get(objectId);
+  }
+
+  /** Record the registration made for a held object after it was stored (registered on demand). */
+  setDescriptor(objectId: string, descriptor: unknown): void {
+    const o = this.objects.get(objectId);
+    if (o) o.descriptor = descriptor;
+  }
+
   /** Marks a send in flight; the object is not dropped before `endSend`. */
   beginSend(objectId: string): Tensor[] | undefined {
     const o = this.objects.get(objectId);

@@ -121,6 +121,7 @@ export class WorkerRuntime {
       serializer: this.serializer,
       selfName: this.spec.name,
       group: (name) => this.groups.get(name)?.group,
+      register: (objectId) => this.gpu.registerStored(objectId),
     });
     c.handle('group.create', (b: { name: string; backend: string; rank: number; worldSize: number; timeoutMs: number }) => this.createGroup(b));
     c.handle('group.destroy', (b: { name: string; reason: string }) => this.destroyGroup(b.name, b.reason));
