@@ -25,7 +25,8 @@ const FREE_BATCH_MS = 5;
 
 export class GpuObjectManager {
   private tagSeq = 0;
-  private readonly pendingFrees = new Map<string, string[]>();
+  /** Frees waiting for the next message to their producer, and the timer that sends them otherwise. */
+  private readonly pendingFrees = new Map<string, { ids: string[]; timer: NodeJS.Timeout }>();
 
   constructor(private readonly port: GpuDriverPort) {}
 
@@ -260,13 +261,13 @@ export class GpuObjectManager {
   private dropOnProducer(e: GpuEntry): void {
     if (!e.gpu) return;
     const producer = e.gpu.producerId;
-    const ids = this.pendingFrees.get(producer);
-    if (ids) {
-      ids.push(e.id);
+    const batch = this.pendingFrees.get(producer);
+    if (batch) {
+      batch.ids.push(e.id);
       return;
     }
-    this.pendingFrees.set(producer, [e.id]);
-    setTimeout(() => this.flushFrees(producer), FREE_BATCH_MS).unref();
+    const timer = setTimeout(() => this.flushFrees(producer), FREE_BATCH_MS).unref();
+    this.pendingFrees.set(producer, { ids: [e.id], timer });
   }
 
   /** Send the frees queued for `producerId` now (called before any other message to it). */
@@ -281,9 +282,13 @@ export class GpuObjectManager {
    * frame and dispatch on each side than a `gpu.free` of its own.
    */
   takeFrees(producerId: string): string[] | undefined {
-    const ids = this.pendingFrees.get(producerId);
-    if (ids) this.pendingFrees.delete(producerId);
-    return ids;
+    const batch = this.pendingFrees.get(producerId);
+    if (!batch) return undefined;
+    this.pendingFrees.delete(producerId);
+    // Its timer goes too: left armed, each would wake the driver's event loop for nothing (one
+    // wake-up per transfer when every free rides with the next call).
+    clearTimeout(batch.timer);
+    return batch.ids;
   }
 
   /**
@@ -301,7 +306,7 @@ export class GpuObjectManager {
         this.afterReads(e);
       }
     }
-    this.pendingFrees.delete(actorId);
+    this.takeFrees(actorId);
   }
 
   private onSendFailed(group: string, objectId: string, producer: string, consumer: string, err: Error): void {
