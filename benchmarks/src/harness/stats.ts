@@ -38,7 +38,7 @@ export interface Interleaved {
  * Times each of `runs` `reps` times, the runs taking turns rep by rep after a warm-up in which
  * they take turns too (by default 3 untimed rounds; the transfer paths pass
  * {@link warmupFor}'s policy, which warms up until steady), so drift of a noisy machine (GC,
- * other load) falls on all of them alike.
+ * other load) falls on all of them alike; each round starts with the next run in turn.
  */
 export async function sampleInterleaved(
   runs: ReadonlyArray<() => Promise<unknown>>,
@@ -48,7 +48,10 @@ export async function sampleInterleaved(
   const report = await warmUp(runs, warmup);
   const samples = runs.map((): number[] => []);
   for (let r = 0; r < reps; r++) {
-    for (let i = 0; i < runs.length; i++) {
+    // Each round starts with another run: the first of a round is measured slower on a busy
+    // machine (its processes were idle longest), and that must not fall on one run only.
+    for (let k = 0; k < runs.length; k++) {
+      const i = (r + k) % runs.length;
       const t0 = process.hrtime.bigint();
       await runs[i]!();
       samples[i]!.push(Number(process.hrtime.bigint() - t0));

@@ -5,7 +5,7 @@
  * A lever is turned off through the environment its actors start with, which is how a user
  * turns it off too.
  */
-import { createCollectiveGroup, free, get, spawn, type ActorHandle } from '@tensorwire/core';
+import { free, get, kill, spawn, type ActorHandle } from '@tensorwire/core';
 import { measurement, repsFor, sampleInterleaved, sizeLabel, type Measurement } from '../harness/stats';
 import { describeWarmup, warmupFor } from '../harness/warmup';
 import { BenchActor } from './bench-actor';
@@ -40,6 +40,8 @@ interface Pair {
   variant: string;
   a: ActorHandle<BenchActor>;
   b: ActorHandle<BenchActor>;
+  /** Undo the sections' setup (collective groups). */
+  undo: Array<() => Promise<void>>;
 }
 
 /** Spawn a sender/receiver pair whose processes start with `env` added to this one's. */
@@ -49,8 +51,9 @@ async function spawnPair(variant: string, env: Record<string, string>, sections:
   try {
     const a = await spawn(BenchActor, { name: `lever-sender-${variant.replace(/\W+/g, '-')}` });
     const b = await spawn(BenchActor, { name: `lever-receiver-${variant.replace(/\W+/g, '-')}` });
-    for (const s of sections) if (s.setup) await s.setup(a, b);
-    return { variant, a, b };
+    const undo: Array<() => Promise<void>> = [];
+    for (const s of sections) if (s.setup) undo.push(await s.setup(a, b));
+    return { variant, a, b, undo };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -73,6 +76,24 @@ export async function leverRows(
   const pairs: Pair[] = [await spawnPair('all on', {}, sections)];
   for (const l of levers) pairs.push(await spawnPair(`without ${l.name}`, l.off, sections));
   say(`  variants: ${pairs.map((p) => p.variant).join(' | ')}; paths: ${paths.map((p) => p.label).join(' | ')}`);
+  try {
+    return await measurePairs(pairs, paths, sizes, say, levers);
+  } finally {
+    // Their tensors, registrations and receive pools would crowd out the sections after this one.
+    for (const p of pairs) {
+      for (const u of p.undo) await u();
+      await Promise.all([kill(p.a), kill(p.b)]);
+    }
+  }
+}
+
+async function measurePairs(
+  pairs: readonly Pair[],
+  paths: readonly ActorPath[],
+  sizes: readonly number[],
+  say: (line: string) => void,
+  levers: readonly Lever[],
+): Promise<{ rows: LeverRow[]; measurements: Measurement[] }> {
   const rows: LeverRow[] = [];
   const measurements: Measurement[] = [];
   for (const n of sizes) {
