@@ -116,7 +116,7 @@ export async function rayCoreShapes(say: (line: string) => void, memcpyGbps?: nu
   }, bytes / 1e9, putPolicy);
   const putResult = out[out.length - 1]!;
   if (memcpyGbps !== undefined && putResult.mean > memcpyGbps) {
-    putResult.detail += `; faster than memcpy here (${memcpyGbps.toFixed(1)} GB/s), so put copied no bytes: the store keeps a reference to the tensor, where Ray copies it into shared memory`;
+    putResult.detail += `; faster than memcpy here (${memcpyGbps.toFixed(1)} GB/s), so put cannot have copied the bytes (it should: a snapshot, as Ray's put)`;
   }
 
   const small = put(0);

@@ -673,7 +673,9 @@ export class Runtime implements CoreContext {
     this.assertRunning('put');
     if (options.tensorTransport) validateTransportName(options.tensorTransport);
     const refIds = new Set<string>();
-    const encoded = this.serializer.encode(value, encodeHooks(refIds));
+    // A snapshot, as Ray's put: the encoding views the caller's buffers, which the caller may
+    // change (or reuse) right after put returns, and the store keeps the value until it is freed.
+    const encoded = detachedCopy(this.serializer.encode(value, encodeHooks(refIds)));
     for (const id of refIds) this.entryOf(id);
     const id = this.newObjectId();
     const entry = this.objects.ensure(id);

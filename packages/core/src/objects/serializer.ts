@@ -31,11 +31,18 @@ export class OutOfBandSerializer implements Serializer {
   }
 }
 
+/** A copy of `a` in memory of its own (not zero-filled first: every byte is written). */
+function copyBytes(a: Uint8Array): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(a.byteLength);
+  b.set(a);
+  return new Uint8Array(b.buffer, b.byteOffset, a.byteLength);
+}
+
 /**
  * A copy of an encoded value's attachments, so decoded views can't alias stored bytes. A value
  * placed in shared memory is returned as it is: reading it copies the bytes anyway.
  */
 export function detachedCopy(v: EncodedValue): EncodedValue {
   if (v.placed) return v;
-  return { skeleton: v.skeleton, attachments: v.attachments.map((a) => new Uint8Array(a)) };
+  return { skeleton: v.skeleton, attachments: v.attachments.map(copyBytes) };
 }
