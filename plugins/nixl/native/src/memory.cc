@@ -114,37 +114,31 @@ static void StoreToken(uint8_t* table, uint32_t slot, uint64_t value) {
   __atomic_store_n(reinterpret_cast<uint64_t*>(table) + slot, value, __ATOMIC_RELEASE);
 }
 
-const Registration& MemoryRegistry::Acquire(uint8_t* addr, size_t size) {
+Registration* MemoryRegistry::ReuseOrCheckRoom(uint8_t* addr, size_t size) {
   if (size == 0) throw CodedError("ERR_INVALID_ARG_VALUE", "cannot register 0 bytes");
-  auto key = std::make_pair(reinterpret_cast<uintptr_t>(addr), size);
-  auto found = byRange_.find(key);
+  auto found = byRange_.find(std::make_pair(reinterpret_cast<uintptr_t>(addr), size));
   if (found != byRange_.end()) {
     Registration& r = regs_.at(found->second);
     ++r.refs;
-    return r;
+    return &r;
   }
   if (freeSlots_.empty()) {
     throw CodedError("NIXL_TOO_MANY_REGISTRATIONS",
                      "more than " + std::to_string(kGenSlots) + " live registrations; release some first");
   }
+  return nullptr;
+}
+
+const Registration& MemoryRegistry::Acquire(uint8_t* addr, size_t size) {
+  if (Registration* live = ReuseOrCheckRoom(addr, size)) return *live;
   RegionPtr region = cache_->FindLive(addr, size);
   if (!region) region = MapExisting(ctx_, addr, size);  // may throw; nothing changed yet
   return Insert(addr, size, std::move(region), -1);
 }
 
 const Registration& MemoryRegistry::AcquireDevice(int device, uint64_t ptr, size_t size) {
-  if (size == 0) throw CodedError("ERR_INVALID_ARG_VALUE", "cannot register 0 bytes");
   auto* addr = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(ptr));
-  auto found = byRange_.find(std::make_pair(reinterpret_cast<uintptr_t>(addr), size));
-  if (found != byRange_.end()) {
-    Registration& r = regs_.at(found->second);
-    ++r.refs;
-    return r;
-  }
-  if (freeSlots_.empty()) {
-    throw CodedError("NIXL_TOO_MANY_REGISTRATIONS",
-                     "more than " + std::to_string(kGenSlots) + " live registrations; release some first");
-  }
+  if (Registration* live = ReuseOrCheckRoom(addr, size)) return *live;
   RegionPtr region = ctx_->cudaMemory ? MapDevice(ctx_, ptr, size) : nullptr;  // may throw
   const Registration& r = Insert(addr, size, std::move(region), device);
   devices_->Add(r.id, DeviceTable::Entry{r.token, device, ptr, size});

@@ -135,6 +135,9 @@ class MemoryRegistry {
   std::unique_ptr<PoolCache> cache_;  // the pool: chunks and slabs in use, cached chunks
   std::shared_ptr<DeviceTable> devices_;  // CUDA registrations, for stage requests
   const Registration& Insert(uint8_t* addr, size_t size, RegionPtr region, int device);
+  // The live registration of exactly [addr, addr + size) with one more reference, or nullptr
+  // when there is none; throws for 0 bytes, and when a new one would exceed the slots.
+  Registration* ReuseOrCheckRoom(uint8_t* addr, size_t size);
 };
 
 }  // namespace twnixl
