@@ -1,4 +1,4 @@
-# TensorwireAddon.cmake: one function that turns a list of sources into a node-addon-api addon
+# TensorwireAddon.cmake: tensorwire_add_addon turns a list of sources into a node-addon-api addon
 # built by cmake-js. Every tensorwire addon (plugins/*/native/CMakeLists.txt) uses it so that
 # flags, defines and include paths stay identical across addons.
 #
@@ -77,4 +77,29 @@ function(tensorwire_add_addon target)
   if(MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
     execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
   endif()
+endfunction()
+
+# tensorwire_add_mock_library(<target> SOURCES <src>... EXPORTS <version script>
+#                             [INCLUDE_DIRS <dir>...])
+# A plain shared library standing in for a vendor library in tests (the mock CUDA driver, the
+# mock NCCL): C++17, symbols hidden except those the version script exports, so that it loads
+# beside the addons and the real library's users see only the vendor API.
+function(tensorwire_add_mock_library target)
+  cmake_parse_arguments(TW "" "EXPORTS" "SOURCES;INCLUDE_DIRS" ${ARGN})
+  if(NOT TW_SOURCES OR NOT TW_EXPORTS)
+    message(FATAL_ERROR "tensorwire_add_mock_library(${target}): SOURCES and EXPORTS are required")
+  endif()
+  add_library(${target} SHARED ${TW_SOURCES})
+  set_target_properties(${target} PROPERTIES
+    CXX_STANDARD 17
+    CXX_STANDARD_REQUIRED ON
+    CXX_EXTENSIONS OFF
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LINK_DEPENDS "${TW_EXPORTS}")
+  target_include_directories(${target} PRIVATE ${TW_INCLUDE_DIRS})
+  target_compile_options(${target} PRIVATE -O2 -Wall -Wextra -Wno-unused-parameter)
+  find_package(Threads REQUIRED)
+  target_link_libraries(${target} PRIVATE Threads::Threads ${CMAKE_DL_LIBS} "-Wl,--version-script=${TW_EXPORTS}")
 endfunction()
