@@ -5,11 +5,11 @@
  * A lever is turned off through the environment its actors start with, which is how a user
  * turns it off too.
  */
-import { free, get, kill, spawn, type ActorHandle } from '@tensorwire/core';
+import { get, kill, spawn, type ActorHandle } from '@tensorwire/core';
 import { measurement, repsFor, sampleInterleaved, sizeLabel, type Measurement } from '../harness/stats';
 import { describeWarmup, warmupFor } from '../harness/warmup';
 import { BenchActor } from './bench-actor';
-import type { ActorPath } from './runtime-paths';
+import { transferRun, type ActorPath } from './runtime-paths';
 import type { Section } from './transports';
 
 /** One lever: its name and the environment that turns it off in the actors. */
@@ -104,14 +104,8 @@ async function measurePairs(
       const pool = paths.find((p) => p.registered && p.transport);
       if (pool) await get(pair.a.prepareRegistered.remote(n, pool.transport!));
       for (const path of paths) {
-        const method = path.registered ? pair.a.giveRegistered : pair.a.give;
-        const give = path.transport ? method.options({ tensorTransport: path.transport }) : method;
         keys.push({ pair, path });
-        runs.push(async () => {
-          const ref = give.remote();
-          await get(pair.b.consume.remote(ref));
-          await free(ref);
-        });
+        runs.push(transferRun(pair.a, pair.b, path));
       }
     }
     const { samples, warmup } = await sampleInterleaved(runs, repsFor(n), warmupFor(n));

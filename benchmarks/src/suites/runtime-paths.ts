@@ -29,6 +29,24 @@ export interface ActorPath {
 }
 
 /**
+ * One timed rep of `path`: `get(receiver.consume.remote(sender.give.remote()))` (the tensor
+ * prepared beforehand), then `free` of the sender's ref.
+ */
+export function transferRun(
+  sender: ActorHandle<BenchActor>,
+  receiver: ActorHandle<BenchActor>,
+  path: ActorPath,
+): () => Promise<void> {
+  const method = path.registered ? sender.giveRegistered : sender.give;
+  const give = path.transport ? method.options({ tensorTransport: path.transport }) : method;
+  return async () => {
+    const ref = give.remote();
+    await get(receiver.consume.remote(ref));
+    await free(ref);
+  };
+}
+
+/**
  * Time of `get(receiver.consume.remote(sender.give.remote()))` (two calls plus the move) for
  * each path, with the tensor made beforehand. The paths take turns rep by rep, so drift of a
  * noisy machine (GC, other load) falls on all of them alike, after a warm-up in which they
@@ -47,15 +65,7 @@ export async function compareActorPaths(
     await get(sender.prepare.remote(n));
     const pool = paths.find((p) => p.registered && p.transport);
     if (pool) await get(sender.prepareRegistered.remote(n, pool.transport!));
-    return paths.map((p) => {
-      const method = p.registered ? sender.giveRegistered : sender.give;
-      const give = p.transport ? method.options({ tensorTransport: p.transport }) : method;
-      return async (): Promise<void> => {
-        const ref = give.remote();
-        await get(receiver.consume.remote(ref));
-        await free(ref);
-      };
-    });
+    return paths.map((p) => transferRun(sender, receiver, p));
   };
   const out: Measurement[] = [];
   const smallest = Math.min(...sizes);
