@@ -125,14 +125,6 @@ export class ReceivePool {
     return true;
   }
 
-  /** Forget the buffers cached for `source` (an endpoint that closed). */
-  dropSource(source: PoolSource): void {
-    const bySize = this.free.get(source);
-    if (!bySize) return;
-    for (const [capacity, list] of bySize) this.cached -= capacity * list.length;
-    this.free.delete(source);
-  }
-
   stats(): ReceivePoolStats {
     return { cachedBytes: this.cached, hits: this.hits, misses: this.misses };
   }
